@@ -1,0 +1,236 @@
+/**
+ * Imports one batch: Sentry's `import_by_model`. Each entry is checked against the scope and the
+ * filters, deserialized, normalized (foreign keys remapped, then the model's hook) and written
+ * (the model's hook or a plain insert); the batch's chunk records what was written.
+ */
+import { ACCEPTED_SCOPES, possibleScopes } from "../../models/registry.js";
+import type { ModelDef, RelocationScope } from "../../models/types.js";
+import { importError, ImportingError, RpcImportErrorKind } from "../errors.js";
+import type { PkSet } from "../pkset.js";
+import type { Batch, Entry } from "./batches.js";
+import { type Chunk, findChunk, writeChunk } from "./chunks.js";
+import type { Filter, ImportContext, PendingRow, WriteResult } from "./context.js";
+import { deserializeFields, FieldError } from "./deserialize.js";
+import type { ImportStats } from "./stats.js";
+import { insertAll, writeConfigRow } from "./write.js";
+
+export interface BatchEnv {
+  ctx: Omit<ImportContext, "model">;
+  filters: Filter[];
+  stats: ImportStats;
+  /** Every pk read so far, per model: tells a dangling reference from a dropped one. */
+  seen: (model: string) => PkSet;
+}
+
+/** Where an entry sits, for error messages. */
+function failure(model: ModelDef, ordinal: number, entry: Entry, kind: string, reason: string): ImportingError {
+  const err = importError(kind as RpcImportErrorKind, { model: model.name, ordinal }, reason, entry.pk);
+  err.offset = entry.offset;
+  return err;
+}
+
+function passesFilters(model: ModelDef, entry: Entry, filters: Filter[]): boolean {
+  for (const f of filters) {
+    if (f.model !== model.name) continue;
+    const value = f.field === "pk" ? entry.pk : entry.fields[f.field];
+    if (!f.values.has(value as string | number)) return false;
+  }
+  return true;
+}
+
+/**
+ * Sentry's default normalization: every non-null foreign key is replaced by the new pk of its
+ * target. A target that was read but not imported drops the row; a target that is not in the
+ * export at all is an error, since the export is broken.
+ */
+function remapForeignKeys(model: ModelDef, row: PendingRow, env: BatchEnv, entry: Entry): string | undefined {
+  for (const field of model.fields) {
+    if (!field.fk || field.fk.model === model.name) continue;
+    const name = field.name;
+    const old = row.fields[name];
+    if (old === null || old === undefined) continue;
+    const pk = env.ctx.pkMap.getPk(field.fk.model, old as number);
+    if (pk !== null) {
+      row.fields[name] = pk;
+      continue;
+    }
+    if (field.clearIfUnmapped) {
+      row.fields[name] = null;
+      continue;
+    }
+    if (!env.seen(field.fk.model).has(old as number)) {
+      throw failure(model, row.ordinal, entry, RpcImportErrorKind.ValidationError,
+        `\`${field.name}\` references ${field.fk.model} pk ${old}, which is not in the export before it`);
+    }
+    return `references a ${field.fk.model} that was not imported`;
+  }
+  return undefined;
+}
+
+function rowScope(model: ModelDef, fields: Record<string, unknown>): RelocationScope {
+  return model.instanceScope ? model.instanceScope(fields) : possibleScopes(model)[0];
+}
+
+/** Checks, deserializes and normalizes one entry; a string result is the reason it was dropped. */
+async function prepare(
+  model: ModelDef,
+  entry: Entry,
+  ordinal: number,
+  env: BatchEnv,
+  ctx: ImportContext,
+): Promise<PendingRow | string> {
+  const accepted = ACCEPTED_SCOPES[ctx.scope];
+  if (!possibleScopes(model).some((s) => accepted.has(s))) return "out of scope";
+  if (!passesFilters(model, entry, env.filters)) return "filtered";
+  if (entry.pk === null) return "no pk";
+  let fields: Record<string, unknown>;
+  try {
+    fields = deserializeFields(model, entry.fields);
+  } catch (err) {
+    if (!(err instanceof FieldError)) throw err;
+    const kind = err.isValidation ? RpcImportErrorKind.ValidationError : RpcImportErrorKind.DeserializationFailed;
+    throw failure(model, ordinal, entry, kind, err.message);
+  }
+  const row: PendingRow = { ordinal, oldPk: entry.pk, fields, source: { ...fields } };
+  const dropped = remapForeignKeys(model, row, env, entry);
+  if (dropped) return dropped;
+  try {
+    const reason = await model.normalize?.(row, ctx);
+    if (reason) return reason;
+  } catch (err) {
+    if (err instanceof FieldError) {
+      throw failure(model, ordinal, entry, RpcImportErrorKind.ValidationError, err.message);
+    }
+    throw err;
+  }
+  if (!accepted.has(rowScope(model, row.fields))) return "out of scope";
+  return row;
+}
+
+async function write(rows: PendingRow[], ctx: ImportContext): Promise<WriteResult[]> {
+  const model = ctx.model;
+  if (model.write) return model.write(rows, ctx);
+  if (model.overwritableConfig) {
+    const out: WriteResult[] = [];
+    for (const row of rows) out.push(await writeConfigRow(row, ctx, rowScope(model, row.fields)));
+    return out;
+  }
+  return insertAll(rows, ctx);
+}
+
+function replay(chunk: Chunk, env: BatchEnv, model: ModelDef): void {
+  for (const e of chunk.entries) {
+    env.ctx.pkMap.insert(model.name, e.oldPk, e.pk, e.kind, e.slug);
+    env.stats.wrote(model.name, e.kind);
+  }
+}
+
+/** Imports a batch; returns the number of rows written. Every failure is an ImportingError. */
+export async function importBatch(batch: Batch, env: BatchEnv): Promise<number> {
+  try {
+    return await importBatchRows(batch, env);
+  } catch (err) {
+    if (err instanceof ImportingError) throw err;
+    throw asImportError(err, batch);
+  }
+}
+
+/** Maps a database or internal error to Sentry's error kinds, naming the batch it happened in. */
+function asImportError(err: unknown, batch: Batch): ImportingError {
+  const e = err as { code?: string; message?: string; stack?: string };
+  const on = { model: batch.model.name, ordinal: batch.minOrdinal };
+  const message = e.message ?? String(err);
+  let result: ImportingError;
+  if (e.code === "23505" || e.code === "23503" || e.code?.startsWith("SQLITE_CONSTRAINT")) {
+    result = importError(RpcImportErrorKind.IntegrityError, on, message);
+  } else if (e.code && (/^[0-9A-Z]{5}$/.test(e.code) || e.code.startsWith("SQLITE_"))) {
+    result = importError(RpcImportErrorKind.DatabaseError, on, message);
+  } else {
+    result = importError(RpcImportErrorKind.Unknown, on, `Unknown internal error occurred: ${e.stack ?? message}`);
+  }
+  result.offset = batch.entries[0]?.offset;
+  return result;
+}
+
+async function importBatchRows(batch: Batch, env: BatchEnv): Promise<number> {
+  const { model, entries, minOrdinal } = batch;
+  const ctx: ImportContext = { ...env.ctx, model };
+  const seen = env.seen(model.name);
+  env.stats.read(model.name, entries.length);
+  const existing = await findChunk(ctx.store, model, ctx.flags.importUuid, minOrdinal);
+  if (existing) {
+    for (const e of entries) if (e.pk !== null) seen.add(e.pk);
+    replay(existing, env, model);
+    return 0;
+  }
+  const rows: PendingRow[] = [];
+  const rowEntries: Entry[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    const prepared = await prepare(model, entry, minOrdinal + i, env, ctx);
+    if (entry.pk !== null) seen.add(entry.pk);
+    if (typeof prepared === "string") env.stats.dropped(model.name, prepared);
+    else {
+      rows.push(prepared);
+      rowEntries.push(entry);
+    }
+  }
+  if (rows.length === 0) return 0;
+  const results = await writeRows(rows, rowEntries, ctx);
+  return record(model, rows, results, env, ctx, minOrdinal);
+}
+
+async function writeRows(rows: PendingRow[], entries: Entry[], ctx: ImportContext): Promise<WriteResult[]> {
+  try {
+    return await write(rows, ctx);
+  } catch (err) {
+    if (err instanceof FieldError) {
+      const i = Math.max(0, err.row ? rows.indexOf(err.row) : 0);
+      throw failure(ctx.model, rows[i].ordinal, entries[i], RpcImportErrorKind.ValidationError, err.message);
+    }
+    throw err;
+  }
+}
+
+async function record(
+  model: ModelDef,
+  rows: PendingRow[],
+  results: WriteResult[],
+  env: BatchEnv,
+  ctx: ImportContext,
+  minOrdinal: number,
+): Promise<number> {
+  const slugField = model.fields.some((f) => f.name === "slug");
+  const chunk: Chunk = {
+    importUuid: ctx.flags.importUuid,
+    model: model.name,
+    minOrdinal,
+    maxOrdinal: minOrdinal - 1,
+    minSourcePk: 0,
+    maxSourcePk: 0,
+    minInsertedPk: null,
+    maxInsertedPk: null,
+    entries: [],
+  };
+  rows.forEach((row, i) => {
+    const result = results[i];
+    if (!result) {
+      env.stats.dropped(model.name, "skipped by the model's write rule");
+      return;
+    }
+    const slug = slugField ? ((row.fields.slug as string | null) ?? null) : null;
+    ctx.pkMap.insert(model.name, row.oldPk, result.pk, result.kind, slug);
+    env.stats.wrote(model.name, result.kind);
+    chunk.entries.push({ oldPk: row.oldPk, pk: result.pk, kind: result.kind, slug });
+    chunk.maxOrdinal++;
+    if (chunk.minSourcePk === 0) chunk.minSourcePk = row.oldPk;
+    chunk.maxSourcePk = Math.max(chunk.maxSourcePk, row.oldPk);
+    if (result.kind === "Inserted") {
+      chunk.minInsertedPk ??= result.pk;
+      chunk.maxInsertedPk = Math.max(chunk.maxInsertedPk ?? result.pk, result.pk);
+    }
+  });
+  if (chunk.entries.length === 0) return 0;
+  await writeChunk(ctx.store, model, chunk, ctx.now);
+  return chunk.entries.length;
+}

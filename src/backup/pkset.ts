@@ -1,0 +1,35 @@
+/**
+ * A set of integer pks that stays small for the common case: exports list each model's rows in
+ * ascending pk order, so the pks form a few runs. Runs are kept as [start, end] pairs; pks that
+ * arrive out of order fall back to a plain Set.
+ */
+export class PkSet {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private extra: Set<number> | null = null;
+
+  add(pk: number): void {
+    const last = this.ends.length - 1;
+    if (last >= 0 && pk === this.ends[last] + 1) this.ends[last] = pk;
+    else if (last < 0 || pk > this.ends[last]) {
+      this.starts.push(pk);
+      this.ends.push(pk);
+    } else if (!this.has(pk)) {
+      this.extra ??= new Set();
+      this.extra.add(pk);
+    }
+  }
+
+  has(pk: number): boolean {
+    if (this.extra?.has(pk)) return true;
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (pk < this.starts[mid]) hi = mid - 1;
+      else if (pk > this.ends[mid]) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The model registry: every model relo knows, looked up by name, and the dependency order that
+ * import, export and global clearing follow. The order is computed here, from the definitions,
+ * with Sentry's algorithm, so that exports list models in the order Sentry does.
+ */
+import { appModels } from "./apps.js";
+import { configModels } from "./config.js";
+import { integrationModels } from "./integrations.js";
+import { internalModels } from "./internal.js";
+import { organizationModels } from "./organizations.js";
+import { projectModels } from "./projects.js";
+import type { ModelDef, RelocationScope, Scope } from "./types.js";
+import { userModels } from "./users.js";
+
+/** Which relocation scopes each import/export scope admits. */
+export const ACCEPTED_SCOPES: Record<Scope, ReadonlySet<RelocationScope>> = {
+  User: new Set(["User"]),
+  Organization: new Set(["User", "Organization"]),
+  Config: new Set(["User", "Config"]),
+  Global: new Set(["User", "Organization", "Config", "Global"]),
+};
+
+/** Models deleted from Sentry whose rows older exports still carry; they are removed on import. */
+export const DELETED_MODELS: ReadonlySet<string> = new Set(["sentry.actor"]);
+
+/** Fields deleted from Sentry models that older exports still carry; they are dropped on import. */
+export const DELETED_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
+  "sentry.team": new Set(["actor", "org_role"]),
+  "sentry.rule": new Set(["owner"]),
+  "sentry.alertrule": new Set(["owner"]),
+  "sentry.grouphistory": new Set(["actor"]),
+};
+
+export function possibleScopes(model: ModelDef): RelocationScope[] {
+  return Array.isArray(model.scope) ? model.scope : [model.scope];
+}
+
+/** Models this one must come after: foreign key targets (not itself) and declared dependencies. */
+export function dependenciesOf(model: ModelDef): string[] {
+  const deps = new Set<string>();
+  for (const field of model.fields) {
+    if (field.fk && field.fk.model !== model.name) deps.add(field.fk.model);
+  }
+  for (const d of model.relocationDependencies ?? []) deps.add(d);
+  return [...deps].sort();
+}
+
+/**
+ * Sentry's topological sort: the first pass walks names in ascending order, every later pass the
+ * deferred names in descending order; a model is placed once all its dependencies that exist are
+ * placed (earlier in the same pass counts).
+ */
+export function dependencyOrder(models: ModelDef[]): string[] {
+  const known = new Set(models.map((m) => m.name));
+  const deps = new Map(models.map((m) => [m.name, dependenciesOf(m).filter((d) => known.has(d))]));
+  const placed = new Set<string>();
+  const order: string[] = [];
+  let work = [...known].sort();
+  while (work.length > 0) {
+    const deferred: string[] = [];
+    for (const name of work) {
+      if (deps.get(name)!.every((d) => placed.has(d))) {
+        placed.add(name);
+        order.push(name);
+      } else {
+        deferred.push(name);
+      }
+    }
+    if (deferred.length === work.length) {
+      throw new Error(`Can't resolve dependencies for ${deferred.join(", ")} in serialized app list.`);
+    }
+    work = deferred.sort().reverse();
+  }
+  return order;
+}
+
+export class Registry {
+  private readonly byName: Map<string, ModelDef>;
+  /** Every model, in dependency order. */
+  readonly ordered: ModelDef[];
+
+  constructor(models: ModelDef[]) {
+    this.byName = new Map(models.map((m) => [m.name, m]));
+    if (this.byName.size !== models.length) throw new Error("a model is defined twice");
+    this.ordered = dependencyOrder(models).map((n) => this.byName.get(n)!);
+  }
+
+  get(name: string): ModelDef | undefined {
+    return this.byName.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  /** Models that can be imported or exported in some scope, in dependency order. */
+  relocatable(): ModelDef[] {
+    return this.ordered.filter((m) => !possibleScopes(m).includes("Excluded"));
+  }
+
+  /** Models a scope can carry, in dependency order. */
+  inScope(scope: Scope): ModelDef[] {
+    const accepted = ACCEPTED_SCOPES[scope];
+    return this.relocatable().filter((m) => possibleScopes(m).some((s) => accepted.has(s)));
+  }
+}
+
+export const registry = new Registry([
+  ...userModels,
+  ...configModels,
+  ...appModels,
+  ...integrationModels,
+  ...organizationModels,
+  ...projectModels,
+  ...internalModels,
+]);

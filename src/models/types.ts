@@ -1,0 +1,126 @@
+/**
+ * The vocabulary every model definition is written in.
+ *
+ * A model definition is plain data (fields, keys, scope, silo, table) plus optional relocation
+ * hooks. The registry (`registry.ts`) collects them; the store derives the schema from them and
+ * the import and export stages read them. Names follow Sentry's: a model is `app.model` in lower
+ * case, a field is named as it appears in an export (`organization`, `user_id`), and its column is
+ * the database column Sentry uses (`organization_id`).
+ */
+
+/** Sentry's RelocationScope, in Sentry's order. */
+export type RelocationScope = "Excluded" | "User" | "Organization" | "Config" | "Global";
+
+/** The scope an import or export runs in. */
+export type Scope = "User" | "Organization" | "Config" | "Global";
+
+export type Silo = "Control" | "Region";
+
+/**
+ * How a field's value looks in an export and how it is stored.
+ *
+ * - `int`, `bigint`: integers. `float`: a JSON number. `bool`: true/false.
+ * - `string`: a short string (varchar with `maxLength`). `text`: unbounded string.
+ * - `datetime`: an ISO-8601 UTC string, written back as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+ * - `date`: `YYYY-MM-DD`.
+ * - `json`: any JSON value, kept verbatim (stored as JSON text).
+ * - `bitfield`: a decimal string in exports (`"flags": "1"`), an integer in the database.
+ * - `uuid`: a UUID string. `ip`: an IPv4 or IPv6 address string. `decimal`: a decimal string.
+ */
+export type FieldType =
+  | "int"
+  | "bigint"
+  | "float"
+  | "bool"
+  | "string"
+  | "text"
+  | "datetime"
+  | "date"
+  | "json"
+  | "bitfield"
+  | "uuid"
+  | "ip"
+  | "decimal";
+
+/** The kinds of foreign key Sentry's dependency graph distinguishes. */
+export type ForeignKeyKind =
+  | "FlexibleForeignKey"
+  | "HybridCloudForeignKey"
+  | "ImplicitForeignKey"
+  | "DefaultOneToOneField"
+  | "DefaultForeignKey"
+  | "OneToOneCascadeDeletes";
+
+export interface ForeignKey {
+  /** Target model name, e.g. `sentry.organization`. */
+  model: string;
+  kind: ForeignKeyKind;
+}
+
+export interface FieldDef {
+  /** Name in an export's `fields` object. */
+  name: string;
+  /** Database column; defaults to `name`, or `name_id` for a Django foreign key. */
+  column: string;
+  type: FieldType;
+  nullable: boolean;
+  /** Longest allowed string, for `string` fields. */
+  maxLength?: number;
+  /**
+   * Value used when an export omits the field (older Sentry versions). A function is called per
+   * row. Fields without a default and without `nullable` are required.
+   */
+  default?: unknown | (() => unknown);
+  /** Set when the field references another model. */
+  fk?: ForeignKey;
+  /**
+   * For a foreign key: when its target was not imported, clear it and keep the row (instead of
+   * dropping the row). Sentry does this for an organization member's inviter.
+   */
+  clearIfUnmapped?: boolean;
+  /** The field is part of a case-insensitive unique index (Sentry's `Upper(...)` constraints). */
+  caseInsensitive?: boolean;
+}
+
+/** One row as it travels through import and export: an export entry, field values as JSON. */
+export interface Instance {
+  model: string;
+  pk: number;
+  fields: Record<string, unknown>;
+}
+
+import type { ImportContext, PendingRow, WriteResult } from "../backup/import/context.js";
+
+/** Sentry's ImportKind. */
+export type ImportKind = "Inserted" | "Existing" | "Overwrite";
+
+export interface ModelDef {
+  /** `app.model`, lower case. */
+  name: string;
+  table: string;
+  silos: Silo[];
+  /** One scope, or the set of possible scopes when `instanceScope` decides per row. */
+  scope: RelocationScope | RelocationScope[];
+  /** Exported fields, in Sentry's declaration order (the order an export writes them in). */
+  fields: FieldDef[];
+  /** Unique field sets, by field name, each sorted, as in detailed.json. */
+  uniques: string[][];
+  /** Models this one must follow in import order without a foreign key to them. */
+  relocationDependencies?: string[];
+  /** detailed.json's `dangling`. */
+  dangling?: boolean;
+  /** For models with several possible scopes: the scope of one row (after FK remapping). */
+  instanceScope?: (fields: Record<string, unknown>) => RelocationScope;
+  /**
+   * Relocation hook run after the default foreign key remapping, before the write. It may change
+   * `row.fields`; returning a string drops the row with that reason. It must not write.
+   */
+  normalize?: (row: PendingRow, ctx: ImportContext) => string | undefined | Promise<string | undefined>;
+  /** Relocation hook replacing the default insert: writes the rows, one result per row. */
+  write?: (rows: PendingRow[], ctx: ImportContext) => Promise<WriteResult[]>;
+  /**
+   * Sentry's OverwritableConfigMixin: a Config-scope row whose unique key exists is kept
+   * (`Existing`) or, with `--overwrite-configs`, written over (`Overwrite`).
+   */
+  overwritableConfig?: boolean;
+}

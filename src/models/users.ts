@@ -1,0 +1,338 @@
+/**
+ * User-side models of Sentry's control silo. Field lists follow the late-2024 schema that
+ * fixtures/backup/model_dependencies/detailed.json (3f5fd083) describes: e.g. email columns are
+ * still 75 chars and `auth_user` has no `email_unique` column yet (both arrived in 2025).
+ */
+import { randomInt } from "node:crypto";
+import { isIP } from "node:net";
+import { sql } from "kysely";
+import type { ImportContext, PendingRow, WriteResult } from "../backup/import/context.js";
+import { FieldError } from "../backup/import/deserialize.js";
+import { findByFields, insertFields, updateFields } from "../backup/import/write.js";
+import { makeUnique } from "../control/unique.js";
+import { f } from "./fields.js";
+import { lostPasswordHash } from "./internal.js";
+import { belongsToMergedUser, randomAlnum, unknownPasswordHash } from "./hooks.js";
+import type { ModelDef } from "./types.js";
+
+const now = () => new Date().toISOString();
+
+const ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/** Same shape as Sentry's get_secure_token: 32 random ASCII letters/digits. */
+function secureToken(): string {
+  let out = "";
+  for (let i = 0; i < 32; i++) out += ALNUM[randomInt(ALNUM.length)];
+  return out;
+}
+
+// src/sentry/users/models/user.py @ 32a96bf9 (password/last_login come from Django's AbstractBaseUser)
+export const user: ModelDef = {
+  name: "sentry.user",
+  table: "auth_user",
+  silos: ["Control"],
+  scope: "User",
+  fields: [
+    f.string("password", 128),
+    f.datetime("last_login", { nullable: true }),
+    f.string("username", 128),
+    f.string("name", 200, { column: "first_name" }),
+    f.string("email", 75),
+    f.bool("is_staff", { default: false }),
+    f.bool("is_active", { default: true }),
+    f.bool("is_unclaimed", { default: false }),
+    f.bool("is_superuser", { default: false }),
+    f.bool("is_managed", { default: false }),
+    f.bool("is_sentry_app", { nullable: true, default: null }),
+    f.bool("is_password_expired", { default: false }),
+    f.datetime("last_password_change", { nullable: true }),
+    // bitfield_null=True in the late-2024 model; dropped later
+    f.bitfield("flags", { nullable: true, default: "0" }),
+    f.string("session_nonce", 12, { nullable: true }),
+    f.datetime("date_joined", { default: now }),
+    f.datetime("last_active", { nullable: true, default: now }),
+    f.int("avatar_type", { default: 0 }),
+    f.string("avatar_url", 120, { nullable: true }),
+  ],
+  uniques: [["username"]],
+};
+
+// src/sentry/users/models/email.py @ 8e88e959 (CIEmailField: a citext column, so the unique index ignores case)
+export const email: ModelDef = {
+  name: "sentry.email",
+  table: "sentry_email",
+  silos: ["Control"],
+  scope: "User",
+  fields: [f.string("email", 75, { caseInsensitive: true }), f.datetime("date_added", { default: now })],
+  uniques: [["email"]],
+  relocationDependencies: ["sentry.user"],
+  dangling: true,
+};
+
+// src/sentry/users/models/useremail.py @ 847e609d (plain EmailField: its unique pair is case-sensitive)
+export const userEmail: ModelDef = {
+  name: "sentry.useremail",
+  table: "sentry_useremail",
+  silos: ["Control"],
+  scope: "User",
+  fields: [
+    f.fk("user", "sentry.user", { kind: "FlexibleForeignKey" }),
+    f.string("email", 75),
+    f.string("validation_hash", 32, { default: secureToken }),
+    f.datetime("date_hash_added", { default: now }),
+    f.bool("is_verified", { default: false }),
+  ],
+  uniques: [["email", "user"]],
+  relocationDependencies: ["sentry.email"],
+};
+
+// src/sentry/users/models/user_option.py @ c002a564 (value was a PickledObjectField, JSON-encoded)
+export const userOption: ModelDef = {
+  name: "sentry.useroption",
+  table: "sentry_useroption",
+  silos: ["Control"],
+  scope: "User",
+  fields: [
+    f.fk("user", "sentry.user", { kind: "FlexibleForeignKey" }),
+    f.fk("project_id", "sentry.project", { nullable: true, kind: "HybridCloudForeignKey" }),
+    f.fk("organization_id", "sentry.organization", { nullable: true, kind: "HybridCloudForeignKey" }),
+    f.string("key", 64),
+    f.json("value"),
+  ],
+  uniques: [
+    ["key", "organization_id", "user"],
+    ["key", "project_id", "user"],
+  ],
+};
+
+// src/sentry/users/models/userip.py @ 888b389c
+export const userIp: ModelDef = {
+  name: "sentry.userip",
+  table: "sentry_userip",
+  silos: ["Control"],
+  scope: "Global",
+  fields: [
+    f.fk("user", "sentry.user", { kind: "FlexibleForeignKey" }),
+    f.ip("ip_address"),
+    f.string("country_code", 16, { nullable: true }),
+    f.string("region_code", 16, { nullable: true }),
+    f.datetime("first_seen", { default: now }),
+    f.datetime("last_seen", { default: now }),
+  ],
+  uniques: [["ip_address", "user"]],
+};
+
+// src/sentry/users/models/authenticator.py @ eb22da36 (config is a PickledObjectField subclass)
+export const authenticator: ModelDef = {
+  name: "sentry.authenticator",
+  table: "auth_authenticator",
+  silos: ["Control"],
+  scope: "Global",
+  fields: [
+    f.fk("user", "sentry.user", { kind: "FlexibleForeignKey" }),
+    f.datetime("created_at", { default: now }),
+    f.datetime("last_used_at", { nullable: true }),
+    f.int("type"),
+    f.json("config"),
+  ],
+  uniques: [["type", "user"]],
+};
+
+// src/sentry/users/models/userpermission.py @ 9ccf2ad4
+export const userPermission: ModelDef = {
+  name: "sentry.userpermission",
+  table: "sentry_userpermission",
+  silos: ["Control"],
+  scope: "Config",
+  fields: [f.fk("user", "sentry.user", { kind: "FlexibleForeignKey" }), f.string("permission", 32)],
+  uniques: [["permission", "user"]],
+};
+
+// src/sentry/users/models/userrole.py @ d7e3bea5 (Sentry's ArrayField always forces null=True)
+export const userRole: ModelDef = {
+  name: "sentry.userrole",
+  table: "sentry_userrole",
+  silos: ["Control"],
+  scope: "Config",
+  fields: [
+    f.datetime("date_updated", { default: now }),
+    f.datetime("date_added", { nullable: true, default: now }),
+    f.string("name", 32),
+    f.json("permissions", { nullable: true }),
+  ],
+  uniques: [["name"]],
+};
+
+// src/sentry/users/models/userrole.py @ d7e3bea5 (the through table of UserRole.users)
+export const userRoleUser: ModelDef = {
+  name: "sentry.userroleuser",
+  table: "sentry_userrole_users",
+  silos: ["Control"],
+  scope: "Config",
+  fields: [
+    f.datetime("date_updated", { default: now }),
+    f.datetime("date_added", { nullable: true, default: now }),
+    f.fk("user", "sentry.user", { kind: "FlexibleForeignKey" }),
+    f.fk("role", "sentry.userrole", { kind: "FlexibleForeignKey" }),
+  ],
+  uniques: [],
+};
+
+// Relocation hooks.
+
+/** Writes rows one at a time, so each sees the rows written before it. */
+function oneByOne(write: (row: PendingRow, ctx: ImportContext) => Promise<WriteResult>) {
+  return async (rows: PendingRow[], ctx: ImportContext): Promise<WriteResult[]> => {
+    const out: WriteResult[] = [];
+    for (const row of rows) out.push(await write(row, ctx));
+    return out;
+  };
+}
+
+function dropIfMergedUser(row: PendingRow, ctx: ImportContext): string | undefined {
+  return belongsToMergedUser(row, ctx) ? "belongs to a merged user" : undefined;
+}
+
+/**
+ * Outside Config and Global scope nobody arrives as staff; outside Global scope (or when already
+ * unclaimed) the account is unclaimed and gets a password nobody knows, to be reset by its owner.
+ */
+user.normalize = (row, ctx) => {
+  const u = row.fields;
+  if (ctx.scope !== "Config" && ctx.scope !== "Global") {
+    u.is_staff = false;
+    u.is_superuser = false;
+    u.is_managed = false;
+  }
+  if (ctx.scope !== "Global" || u.is_unclaimed) {
+    u.is_unclaimed = true;
+    u.password = unknownPasswordHash();
+    u.last_password_change = ctx.now;
+    u.is_password_expired = false;
+  }
+  return undefined;
+};
+
+async function usernameTaken(ctx: ImportContext, candidate: string): Promise<boolean> {
+  const row = await ctx.store.db
+    .selectFrom(user.table)
+    .select("id")
+    .where(sql`lower(username)`, "=", candidate.toLowerCase())
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The primary email rows Sentry creates for every new user. */
+async function ensureUserEmails(ctx: ImportContext, userId: number, address: string): Promise<void> {
+  if ((await findByFields(ctx.store, email, ["email"], { email: address })) === null) {
+    await insertFields(ctx.store, email, [{ email: address, date_added: ctx.now }]);
+  }
+  const exists = await findByFields(ctx.store, userEmail, ["user", "email"], { user: userId, email: address });
+  if (exists === null) {
+    await insertFields(ctx.store, userEmail, [
+      { user: userId, email: address, validation_hash: secureToken(), date_hash_added: ctx.now, is_verified: false },
+    ]);
+  }
+}
+
+/**
+ * A username that exists already (exactly, case-sensitively) is merged into with --merge-users,
+ * otherwise the imported user is renamed with a random suffix.
+ */
+user.write = oneByOne(async (row, ctx) => {
+  const u = row.fields;
+  if (!u.username) u.username = u.email;
+  if (!u.username) throw new FieldError("username", "field `username` must not be empty", true, row);
+  const existing = await ctx.store.db.selectFrom(user.table).select("id").where("username", "=", u.username).executeTakeFirst();
+  if (existing) {
+    if (ctx.flags.mergeUsers) return { pk: Number(existing.id), kind: "Existing" };
+    u.username = await makeUnique(u.username as string, { maxLength: 128, taken: (c) => usernameTaken(ctx, c) });
+  }
+  const [pk] = await insertFields(ctx.store, user, [u]);
+  if (ctx.scope !== "Global") {
+    await insertFields(ctx.store, lostPasswordHash, [{ user: pk, hash: randomAlnum(32), date_added: ctx.now }]);
+  }
+  await ensureUserEmails(ctx, pk, u.email as string);
+  return { pk, kind: "Inserted" };
+});
+
+/** One row per address (case-insensitively): the import takes over an existing row. */
+email.write = oneByOne(async (row, ctx) => {
+  const existing = await findByFields(ctx.store, email, ["email"], row.fields);
+  if (existing === null) {
+    const [pk] = await insertFields(ctx.store, email, [row.fields]);
+    return { pk, kind: "Inserted" };
+  }
+  await updateFields(ctx.store, email, existing, row.fields);
+  return { pk: existing, kind: "Existing" };
+});
+
+/** Outside Global scope an address must be verified again by its owner. */
+userEmail.normalize = (row, ctx) => {
+  if (belongsToMergedUser(row, ctx)) return "belongs to a merged user";
+  if (ctx.scope !== "Global") {
+    row.fields.is_verified = false;
+    row.fields.validation_hash = secureToken();
+    row.fields.date_hash_added = ctx.now;
+  }
+  return undefined;
+};
+
+/** The user's primary address row exists already (created with the user): update it. */
+userEmail.write = oneByOne(async (row, ctx) => {
+  const existing = await findByFields(ctx.store, userEmail, ["user", "email"], row.fields);
+  if (existing === null) {
+    const [pk] = await insertFields(ctx.store, userEmail, [row.fields]);
+    return { pk, kind: "Inserted" };
+  }
+  await updateFields(ctx.store, userEmail, existing, row.fields);
+  return { pk: existing, kind: "Inserted" };
+});
+
+/** Geo codes are recomputed from the address (relo has no geo database, so they stay empty). */
+userIp.normalize = (row, ctx) => {
+  if (belongsToMergedUser(row, ctx)) return "belongs to a merged user";
+  row.fields.country_code = null;
+  row.fields.region_code = null;
+  if (ctx.scope !== "Global") {
+    row.fields.first_seen = ctx.now;
+    row.fields.last_seen = ctx.now;
+  }
+  return undefined;
+};
+
+userIp.write = oneByOne(async (row, ctx) => {
+  const ip = row.fields.ip_address as string;
+  if (isIP(ip) === 0) {
+    throw new FieldError(
+      "ip_address",
+      `Django validation error encountered: {'ip_address': ['Enter a valid IPv4 or IPv6 address.']} (got ${JSON.stringify(ip)})`,
+      true,
+      row,
+    );
+  }
+  const existing = await findByFields(ctx.store, userIp, ["user", "ip_address"], row.fields);
+  if (existing === null) {
+    const [pk] = await insertFields(ctx.store, userIp, [row.fields]);
+    return { pk, kind: "Inserted" };
+  }
+  await updateFields(ctx.store, userIp, existing, row.fields);
+  return { pk: existing, kind: "Inserted" };
+});
+
+userPermission.normalize = dropIfMergedUser;
+// A merged (existing) account must not gain instance roles from an import.
+userRoleUser.normalize = dropIfMergedUser;
+userRole.overwritableConfig = true;
+
+export const userModels: ModelDef[] = [
+  user,
+  email,
+  userEmail,
+  userOption,
+  userIp,
+  authenticator,
+  userPermission,
+  userRole,
+  userRoleUser,
+];

@@ -1,0 +1,160 @@
+/**
+ * PostgreSQL through one `pg` client. Kysely and the raw paths (multi-row inserts, cursors) share
+ * that client, so they share its transaction: a rollback undoes both.
+ */
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import Cursor from "pg-cursor";
+import type { ModelDef } from "../models/types.js";
+import { schemaSql } from "./schema.js";
+import type { Store } from "./types.js";
+
+const PG_MAX_PARAMS = 65_535;
+
+/** Keep bigints as numbers (ids fit in 2^53) and timestamps as text (Date drops microseconds). */
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === 20) return (v: string) => Number(v);
+    if (oid === 1184 || oid === 1114) return (v: string) => v;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export interface PostgresOptions {
+  /** Schema to create and work in (from the URL's `?schema=` parameter). */
+  schema?: string;
+}
+
+export class PostgresStore implements Store {
+  readonly dialect = "postgres" as const;
+  readonly db: Kysely<any>;
+  private readonly client: pg.Client;
+  private depth = 0;
+  private connected: Promise<void> | null = null;
+
+  constructor(
+    url: string,
+    private readonly models: ModelDef[],
+    private readonly opts: PostgresOptions = {},
+  ) {
+    this.client = new pg.Client({ connectionString: url, types });
+    this.location = redact(url);
+    const pool = {
+      connect: async () => {
+        await this.connect();
+        return { query: this.client.query.bind(this.client), release() {} };
+      },
+      end: async () => {},
+    };
+    this.db = new Kysely<any>({ dialect: new PostgresDialect({ pool: pool as any, cursor: Cursor }) });
+  }
+
+  readonly location: string;
+
+  /** Connects once; later calls wait for the same connection. */
+  connect(): Promise<void> {
+    this.connected ??= this.open();
+    return this.connected;
+  }
+
+  private async open(): Promise<void> {
+    await this.client.connect();
+    if (this.opts.schema) {
+      const s = `"${this.opts.schema.replace(/"/g, '""')}"`;
+      await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${s}; SET search_path TO ${s}`);
+    }
+  }
+
+  private async query(text: string, values?: unknown[]) {
+    await this.connect();
+    return this.client.query(text, values as any[]);
+  }
+
+  async migrate(): Promise<void> {
+    await this.transaction(async () => {
+      // Serializes concurrent first runs against one database.
+      await this.query("SELECT pg_advisory_xact_lock(7342001)");
+      for (const s of schemaSql(this.models, "postgres")) await this.query(s);
+    });
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `relo_sp_${this.depth}`;
+    await this.query(this.depth === 0 ? "BEGIN" : `SAVEPOINT ${name}`);
+    this.depth++;
+    try {
+      const result = await fn();
+      this.depth--;
+      await this.query(this.depth === 0 ? "COMMIT" : `RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (err) {
+      this.depth--;
+      await this.query(this.depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${name}`);
+      throw err;
+    }
+  }
+
+  async insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void> {
+    const perStatement = Math.max(1, Math.floor(PG_MAX_PARAMS / columns.length));
+    const cols = columns.map((c) => `"${c}"`).join(", ");
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const slice = rows.slice(start, start + perStatement);
+      const values: unknown[] = [];
+      const tuples = slice.map((row) => {
+        const marks = row.map((v) => {
+          values.push(v);
+          return `$${values.length}`;
+        });
+        return `(${marks.join(", ")})`;
+      });
+      await this.query(`INSERT INTO "${table}" (${cols}) VALUES ${tuples.join(", ")}`, values);
+    }
+  }
+
+  async allocateIds(table: string, n: number): Promise<number[]> {
+    const res = await this.query(
+      `SELECT nextval(pg_get_serial_sequence($1, 'id')) AS id FROM generate_series(1, $2::int)`,
+      [`"${table}"`, n],
+    );
+    return res.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  }
+
+  async resetSequence(table: string): Promise<void> {
+    await this.query(
+      `SELECT setval(pg_get_serial_sequence($1, 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM "${table}"`,
+      [`"${table}"`],
+    );
+  }
+
+  async truncate(table: string): Promise<void> {
+    await this.query(`TRUNCATE "${table}" RESTART IDENTITY CASCADE`);
+  }
+
+  async *stream(sqlText: string, params: unknown[], chunkSize = 2000): AsyncIterable<Record<string, unknown>> {
+    await this.connect();
+    const cursor = this.client.query(new Cursor(sqlText, params as any[]));
+    try {
+      for (;;) {
+        const rows = await cursor.read(chunkSize);
+        if (rows.length === 0) return;
+        yield* rows;
+      }
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.client.end();
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "postgres";
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The embedded default: one SQLite file through better-sqlite3. Inserts use cached prepared
+ * statements on the raw handle (1.6x faster than going through Kysely, measured in ecosystem.md).
+ */
+import Database from "better-sqlite3";
+import { Kysely, SqliteDialect, sql } from "kysely";
+import type { ModelDef } from "../models/types.js";
+import { schemaSql } from "./schema.js";
+import type { Store } from "./types.js";
+
+export class SqliteStore implements Store {
+  readonly dialect = "sqlite" as const;
+  readonly db: Kysely<any>;
+  private readonly raw: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private depth = 0;
+  private readonly nextIds = new Map<string, number>();
+
+  constructor(
+    readonly location: string,
+    private readonly models: ModelDef[],
+  ) {
+    this.raw = new Database(location);
+    this.raw.pragma("journal_mode = WAL");
+    this.raw.pragma("synchronous = NORMAL");
+    this.raw.pragma("foreign_keys = ON");
+    this.raw.pragma("busy_timeout = 5000");
+    this.db = new Kysely<any>({ dialect: new SqliteDialect({ database: this.raw }) });
+  }
+
+  async migrate(): Promise<void> {
+    const statements = schemaSql(this.models, "sqlite");
+    this.raw.transaction(() => {
+      for (const s of statements) this.raw.exec(s);
+    })();
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `relo_sp_${this.depth}`;
+    this.raw.exec(this.depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${name}`);
+    this.depth++;
+    try {
+      const result = await fn();
+      this.depth--;
+      this.raw.exec(this.depth === 0 ? "COMMIT" : `RELEASE ${name}`);
+      if (this.depth === 0) this.nextIds.clear();
+      return result;
+    } catch (err) {
+      this.depth--;
+      this.raw.exec(this.depth === 0 ? "ROLLBACK" : `ROLLBACK TO ${name}; RELEASE ${name}`);
+      this.nextIds.clear();
+      throw err;
+    }
+  }
+
+  async insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void> {
+    const stmt = this.insertStatement(table, columns);
+    for (const row of rows) stmt.run(row);
+  }
+
+  private insertStatement(table: string, columns: string[]): Database.Statement {
+    const key = `${table}\u0000${columns.join(",")}`;
+    let stmt = this.statements.get(key);
+    if (!stmt) {
+      const cols = columns.map((c) => `"${c}"`).join(", ");
+      const marks = columns.map(() => "?").join(", ");
+      stmt = this.raw.prepare(`INSERT INTO "${table}" (${cols}) VALUES (${marks})`);
+      this.statements.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  /**
+   * Ids come from MAX(id) once per table and transaction, then from a counter, so ids handed out
+   * but not yet inserted are never handed out twice.
+   */
+  async allocateIds(table: string, n: number): Promise<number[]> {
+    let next = this.nextIds.get(table);
+    if (next === undefined) {
+      const row = this.raw.prepare(`SELECT COALESCE(MAX(id), 0) AS m FROM "${table}"`).get() as { m: number };
+      next = row.m + 1;
+    }
+    this.nextIds.set(table, next + n);
+    return Array.from({ length: n }, (_, i) => next + i);
+  }
+
+  /** SQLite's rowid ids always continue after MAX(id), so there is no sequence to move. */
+  async resetSequence(_table: string): Promise<void> {}
+
+  async truncate(table: string): Promise<void> {
+    this.raw.exec(`DELETE FROM "${table}"`);
+    this.nextIds.delete(table);
+  }
+
+  async *stream(sqlText: string, params: unknown[]): AsyncIterable<Record<string, unknown>> {
+    const stmt = this.raw.prepare(sqlText);
+    yield* stmt.iterate(...params) as IterableIterator<Record<string, unknown>>;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+export { sql };

@@ -1,0 +1,31 @@
+/**
+ * The one small interface SQLite and PostgreSQL sit behind. Everything above the store speaks
+ * Kysely (`db`) for queries and these methods for the paths that must be fast or dialect-aware.
+ */
+import type { Kysely } from "kysely";
+import type { Dialect } from "./codec.js";
+
+export type { Dialect };
+
+export interface Store {
+  readonly dialect: Dialect;
+  /** Query builder over the store's single connection. */
+  readonly db: Kysely<any>;
+  /** Where the data lives, for messages (a file path or a URL without its password). */
+  readonly location: string;
+  /** Creates every table and index the registry defines that does not exist yet. */
+  migrate(): Promise<void>;
+  /** Runs `fn` in a transaction (a savepoint when nested); rolls back if it throws. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** Inserts rows given as value arrays in `columns` order. */
+  insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void>;
+  /** Reserves `n` new primary keys for a table, ascending. */
+  allocateIds(table: string, n: number): Promise<number[]>;
+  /** Makes the table's id sequence continue after MAX(id), so later native inserts don't collide. */
+  resetSequence(table: string): Promise<void>;
+  /** Deletes every row of a table and restarts its ids at 1. */
+  truncate(table: string): Promise<void>;
+  /** Streams rows of a query (cursor on PostgreSQL, iterator on SQLite). */
+  stream(sqlText: string, params: unknown[], chunkSize?: number): AsyncIterable<Record<string, unknown>>;
+  close(): Promise<void>;
+}
