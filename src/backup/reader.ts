@@ -128,7 +128,7 @@ class Scanner {
   /** Copies of the current element's bytes from earlier chunks. */
   private parts: Buffer[] = [];
   /** The closing byte each open container expects, innermost last. */
-  private closers = new Uint8Array(64);
+  private closers: Uint8Array = new Uint8Array(64);
   private depth = 0;
   private inString = false;
   private escaped = false;
@@ -172,18 +172,12 @@ class Scanner {
 
   /** Handles one byte outside any element. */
   private step(byte: number, offset: number): void {
-    switch (this.state) {
-      case BEFORE_ARRAY:
-        return this.stepBeforeArray(byte, offset);
-      case AFTER_OPEN:
-      case AFTER_COMMA:
-        return this.stepValueStart(byte, offset);
-      case AFTER_ELEMENT:
-        return this.stepAfterElement(byte, offset);
-      default:
-        if (!WHITESPACE[byte]) {
-          throw new JsonSyntaxError(`unexpected ${describe(byte)} after the end of the top-level array`, offset);
-        }
+    const state = this.state;
+    if (state === BEFORE_ARRAY) this.stepBeforeArray(byte, offset);
+    else if (state === AFTER_OPEN || state === AFTER_COMMA) this.stepValueStart(byte, offset);
+    else if (state === AFTER_ELEMENT) this.stepAfterElement(byte, offset);
+    else if (!WHITESPACE[byte]) {
+      throw new JsonSyntaxError(`unexpected ${describe(byte)} after the end of the top-level array`, offset);
     }
   }
 
@@ -236,7 +230,10 @@ class Scanner {
     } else if (byte === CLOSE_BRACKET) {
       this.state = AFTER_ARRAY;
     } else {
-      throw new JsonSyntaxError(`expected ',' or ']' after an array element, found ${describe(byte)}`, offset);
+      throw new JsonSyntaxError(
+        `expected ',' or ']' after an array element, found ${describe(byte)}`,
+        offset,
+      );
     }
   }
 
@@ -370,7 +367,10 @@ class Scanner {
     const position = errorPosition(err, text);
     // V8 counts UTF-16 code units; the offset counts bytes.
     const offset = this.start + (position === undefined ? 0 : Buffer.byteLength(text.slice(0, position)));
-    return new JsonSyntaxError(`${plainParseMessage(errorMessage(err))} (array element ${this.index})`, offset);
+    return new JsonSyntaxError(
+      `${plainParseMessage(errorMessage(err))} (array element ${this.index})`,
+      offset,
+    );
   }
 
   private endProblem(): string | undefined {
@@ -439,7 +439,6 @@ function errorPosition(err: unknown, text: string): number | undefined {
   if (message.startsWith(UNEXPECTED_END)) return text.length;
   return parsePosition(message) ?? locateUnexpectedToken(text, message);
 }
-
 
 /** The char position in a V8 JSON.parse message ("... in JSON at position 12"), if any. */
 function parsePosition(message: string): number | undefined {

@@ -20,6 +20,11 @@ export interface BatchEnv {
   stats: ImportStats;
   /** Every pk read so far, per model: tells a dangling reference from a dropped one. */
   seen: (model: string) => PkSet;
+  /**
+   * When false, a reference to a row that was never read drops the row (Sentry's behavior)
+   * instead of failing the import.
+   */
+  strictReferences?: boolean;
 }
 
 /** Where an entry sits, for error messages. */
@@ -58,7 +63,7 @@ function remapForeignKeys(model: ModelDef, row: PendingRow, env: BatchEnv, entry
       row.fields[name] = null;
       continue;
     }
-    if (!env.seen(field.fk.model).has(old as number)) {
+    if (env.strictReferences !== false && !env.seen(field.fk.model).has(old as number)) {
       throw failure(model, row.ordinal, entry, RpcImportErrorKind.ValidationError,
         `\`${field.name}\` references ${field.fk.model} pk ${old}, which is not in the export before it`);
     }
