@@ -11,6 +11,7 @@
 import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
+import { InputError } from "./errors.js";
 
 /** One element of the top-level array, as read from the input. */
 export interface RawEntry {
@@ -29,16 +30,15 @@ export interface RawEntry {
  * the offending byte, or the input's length when the input ended too early. The message reads
  * `invalid JSON at byte <offset>: <reason>`.
  */
-export class JsonSyntaxError extends Error {
+export class JsonSyntaxError extends InputError {
   override name = "JsonSyntaxError";
   /** Byte offset in the input (counting a BOM, if any) where the problem is. */
-  readonly offset: number;
+  declare readonly offset: number;
   /** The message without the `invalid JSON at byte N:` prefix. */
   readonly reason: string;
 
   constructor(reason: string, offset: number) {
-    super(`invalid JSON at byte ${offset}: ${reason}`);
-    this.offset = offset;
+    super(`invalid JSON at byte ${offset}: ${reason}`, offset);
     this.reason = reason;
   }
 }

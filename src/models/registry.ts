@@ -49,13 +49,24 @@ export function dependenciesOf(model: ModelDef): string[] {
  * Sentry's topological sort: the first pass walks names in ascending order, every later pass the
  * deferred names in descending order; a model is placed once all its dependencies that exist are
  * placed (earlier in the same pass counts).
+ *
+ * The outcome is a function of each model's pass, and a model's pass depends only on the passes of
+ * its dependencies, so the relative order of two models equals Sentry's whenever every pass does.
+ * A model relo does not define but some definition references (e.g. `sentry.projecttemplate`,
+ * the target of `project.template`) still takes part, as a model without dependencies, and is left
+ * out of the result: dropping it would let its dependants be placed a pass too early (Sentry places
+ * `sentry.project` in pass 2, after `sentry.projecttemplate`). This is exact as long as every such
+ * referenced model is placed in pass 1 by Sentry too, which test/registry.test.ts checks.
  */
 export function dependencyOrder(models: ModelDef[]): string[] {
   const known = new Set(models.map((m) => m.name));
-  const deps = new Map(models.map((m) => [m.name, dependenciesOf(m).filter((d) => known.has(d))]));
+  const deps = new Map(models.map((m) => [m.name, dependenciesOf(m)]));
+  for (const targets of [...deps.values()]) {
+    for (const d of targets) if (!deps.has(d)) deps.set(d, []);
+  }
   const placed = new Set<string>();
   const order: string[] = [];
-  let work = [...known].sort();
+  let work = [...deps.keys()].sort();
   while (work.length > 0) {
     const deferred: string[] = [];
     for (const name of work) {
@@ -71,7 +82,7 @@ export function dependencyOrder(models: ModelDef[]): string[] {
     }
     work = deferred.sort().reverse();
   }
-  return order;
+  return order.filter((n) => known.has(n));
 }
 
 export class Registry {

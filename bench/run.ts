@@ -1,0 +1,81 @@
+/**
+ * `npm run bench`: import throughput and memory on both databases, next to a raw-load baseline.
+ *
+ * Environment: BENCH_MB (export size, default 200), RELO_TEST_POSTGRES_URL (default
+ * postgres://root@127.0.0.1:5432/test; the run uses and drops its own schema), BENCH_SKIP_PG=1.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { writeSynthetic } from "../src/dev/synthetic.js";
+import { benchReader } from "./reader.js";
+
+interface Run {
+  seconds: number;
+  rows: number;
+  bytes: number;
+  peakRssMb: number;
+}
+
+const sizeMb = Number(process.env.BENCH_MB ?? 200);
+const pgUrl = process.env.RELO_TEST_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/test";
+const dir = mkdtempSync(join(tmpdir(), "relo-bench-"));
+
+function child(mode: string, db: string, file: string): Run {
+  const out = execFileSync(process.execPath, ["--import", "tsx", "bench/import-child.ts", mode, db, file], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+async function dropSchema(schema: string) {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+}
+
+function row(label: string, r: Run, base?: Run): string {
+  const mbs = r.bytes / 1e6 / r.seconds;
+  const ratio = base ? ` | ${(base.seconds / r.seconds).toFixed(2)}` : " | -";
+  return `| ${label} | ${r.rows} | ${r.seconds.toFixed(2)} | ${mbs.toFixed(1)} | ${Math.round(r.rows / r.seconds)} | ${r.peakRssMb.toFixed(0)}${ratio} |`;
+}
+
+async function benchImport(file: string): Promise<string[]> {
+  const lines = ["| run | rows | seconds | MB/s | rows/s | peak RSS MB | vs baseline |", "|---|---|---|---|---|---|---|"];
+  const sqliteBase = child("baseline", join(dir, "base.db"), file);
+  const sqliteImport = child("import", join(dir, "import.db"), file);
+  lines.push(row("SQLite baseline (prepared INSERT)", sqliteBase), row("SQLite relo import", sqliteImport, sqliteBase));
+  if (process.env.BENCH_SKIP_PG !== "1") {
+    const s1 = `bench_base_${process.pid}`;
+    const s2 = `bench_import_${process.pid}`;
+    try {
+      const u = (s: string) => `${pgUrl}${pgUrl.includes("?") ? "&" : "?"}schema=${s}`;
+      const pgBase = child("baseline", u(s1), file);
+      const pgImport = child("import", u(s2), file);
+      lines.push(row("PostgreSQL baseline (COPY)", pgBase), row("PostgreSQL relo import", pgImport, pgBase));
+    } finally {
+      await dropSchema(s1);
+      await dropSchema(s2);
+    }
+  }
+  return lines;
+}
+
+try {
+  const file = join(dir, "export.json");
+  // About 41 kB of export per organization of this shape.
+  const orgs = Math.max(1, Math.round((sizeMb * 1e6) / 41_000));
+  const entries = await writeSynthetic(file, { orgs, usersPerOrg: 20, teamsPerOrg: 4, projectsPerOrg: 5, keysPerProject: 2 });
+  console.log(`Synthetic org-scope export: ${(statSync(file).size / 1e6).toFixed(1)} MB, ${entries} entries, ${orgs} organizations\n`);
+  console.log("## Reader");
+  console.log(JSON.stringify(await benchReader({ sizeMb: Math.min(sizeMb, 200) })));
+  console.log("\n## Import (organizations scope)");
+  for (const line of await benchImport(file)) console.log(line);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
