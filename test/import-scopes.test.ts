@@ -8,12 +8,21 @@ import type { Store } from "../src/store/types.js";
 import { describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
 import { count, fixture, importFile, rows, writeExport } from "./helpers/import.js";
 
-const CHUNK_TABLES = ["sentry_regionimportchunk", "sentry_controlimportchunk", "sentry_controlimportchunkreplica"];
+const CHUNK_TABLES = [
+  "sentry_regionimportchunk",
+  "sentry_controlimportchunk",
+  "sentry_controlimportchunkreplica",
+];
 
 const user = (pk: number, username: string) => ({
   model: "sentry.user",
   pk,
-  fields: { password: "pbkdf2_sha256$1000$salt$aGFzaA==", username, name: "", email: `${username}@example.com` },
+  fields: {
+    password: "pbkdf2_sha256$1000$salt$aGFzaA==",
+    username,
+    name: "",
+    email: `${username}@example.com`,
+  },
 });
 
 describeEachDb("scopes and flags", (kind) => {
@@ -37,13 +46,21 @@ describeEachDb("scopes and flags", (kind) => {
     expect(result.pkMap.size("sentry.organization")).toBe(0);
     // The User-scope part of the file did arrive.
     const users = await rows(store, "auth_user");
-    expect(users.map((u) => u.username)).toEqual(["admin@example.com", "member@example.com", "superadmin@example.com"]);
+    expect(users.map((u) => u.username)).toEqual([
+      "admin@example.com",
+      "member@example.com",
+      "superadmin@example.com",
+    ]);
   });
 
   it("#2 importing in Config scope imports sentry.user rows but no sentry.organization rows", async () => {
     const result = await importFile(store, fixture("fresh-install.json"), { scope: "Config" });
     const users = await rows(store, "auth_user");
-    expect(users.map((u) => u.username)).toEqual(["admin@example.com", "member@example.com", "superadmin@example.com"]);
+    expect(users.map((u) => u.username)).toEqual([
+      "admin@example.com",
+      "member@example.com",
+      "superadmin@example.com",
+    ]);
     expect(result.pkMap.getKind("sentry.user", 1)).toBe("Inserted");
     expect(await count(store, "sentry_organization")).toBe(0);
     expect(result.stats.of("sentry.organization").dropped).toEqual({ "out of scope": 1 });
@@ -95,17 +112,38 @@ describeEachDb("scopes and flags", (kind) => {
       {
         model: "sentry.apiapplication",
         pk: 1,
-        fields: { owner: 1, name: "app", redirect_uris: "", client_id: "c".repeat(64), client_secret: "s".repeat(64) },
+        fields: {
+          owner: 1,
+          name: "app",
+          redirect_uris: "",
+          client_id: "c".repeat(64),
+          client_secret: "s".repeat(64),
+        },
       },
       {
         model: "sentry.apitoken",
         pk: 1,
-        fields: { scopes: "0", scope_list: ["org:read"], application: null, user: 1, token: "a".repeat(64), refresh_token: null, expires_at: null },
+        fields: {
+          scopes: "0",
+          scope_list: ["org:read"],
+          application: null,
+          user: 1,
+          token: "a".repeat(64),
+          refresh_token: null,
+          expires_at: null,
+        },
       },
       {
         model: "sentry.apitoken",
         pk: 2,
-        fields: { scopes: "0", scope_list: ["org:read"], application: 1, user: 1, token: "b".repeat(64), refresh_token: "r".repeat(64) },
+        fields: {
+          scopes: "0",
+          scope_list: ["org:read"],
+          application: 1,
+          user: 1,
+          token: "b".repeat(64),
+          refresh_token: "r".repeat(64),
+        },
       },
     ]);
 
@@ -139,7 +177,9 @@ describeEachDb("scopes and flags", (kind) => {
     expect(first.importUuid).toMatch(/^[0-9a-f]{32}$/);
     const afterFirst = await chunkRows();
     // Region models (organization, project, ...) and control models (user, email, ...) both wrote chunks.
-    expect(afterFirst.map((c) => c.model)).toEqual(expect.arrayContaining(["sentry.organization", "sentry.user"]));
+    expect(afterFirst.map((c) => c.model)).toEqual(
+      expect.arrayContaining(["sentry.organization", "sentry.user"]),
+    );
     expect(new Set(afterFirst.map((c) => c.import_uuid))).toEqual(new Set([first.importUuid]));
 
     const second = await importFile(store, fixture("fresh-install.json"), { scope: "Organization" });

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import type { ImportContext, PendingRow } from "../backup/import/context.js";
-import { insertFields } from "../backup/import/write.js";
+import { idsByValue, insertAll } from "../backup/import/write.js";
 import { RESERVED_ORGANIZATION_SLUGS } from "../control/reserved.js";
 import { ORG_SLUG_MAX_LENGTH } from "../control/slugs.js";
 import { slugifyInstance } from "../control/unique.js";
@@ -156,37 +156,45 @@ async function orgSlugTaken(ctx: ImportContext, candidate: string): Promise<bool
   return hit !== undefined;
 }
 
+/** The slug base Sentry's Organization.save starts from: lower case, `_` as `-`, no outer `-`. */
+function slugBase(o: Record<string, unknown>): string {
+  return String(o.slug || o.name).toLowerCase().replace(/_/g, "-").replace(/^-+|-+$/g, "");
+}
+
 /**
  * A new organization's slug is made unique among organizations (Sentry's Organization.save):
  * reserved slugs become random, colliding and all-digit ones get a suffix, long ones are cut.
  * Organizations are never merged.
  */
 organization.write = async (rows, ctx) => {
-  const out = [];
-  for (const row of rows) {
-    const o = row.fields;
-    const base = String(o.slug || o.name).toLowerCase().replace(/_/g, "-").replace(/^-+|-+$/g, "");
-    o.slug = await slugifyInstance(base, {
+  const bases = rows.map((r) => slugBase(r.fields).slice(0, ORG_SLUG_MAX_LENGTH).replace(/^-+|-+$/g, ""));
+  const known = await idsByValue(ctx.store, organization, "slug", bases, { lower: true });
+  const inBatch = new Set<string>();
+  for (const [i, row] of rows.entries()) {
+    row.fields.slug = await slugifyInstance(slugBase(row.fields), {
       maxLength: ORG_SLUG_MAX_LENGTH,
       reserved: RESERVED_ORGANIZATION_SLUGS,
-      taken: (c) => orgSlugTaken(ctx, c),
+      taken: async (c) => {
+        const lower = c.toLowerCase();
+        if (inBatch.has(lower)) return true;
+        return lower === bases[i] ? known.has(lower) : orgSlugTaken(ctx, c);
+      },
     });
-    const [pk] = await insertFields(ctx.store, organization, [o]);
-    out.push({ pk, kind: "Inserted" as const });
+    inBatch.add(String(row.fields.slug).toLowerCase());
   }
-  return out;
+  return insertAll(rows, ctx);
 };
 
 /** An invite token that exists here already is dropped from the imported invite. */
-organizationMember.normalize = async (row, ctx) => {
-  const token = row.fields.token;
-  if (token === null || token === undefined) return undefined;
-  const hit = await ctx.store.db.selectFrom(organizationMember.table).select("id").where("token", "=", token).executeTakeFirst();
-  if (hit) {
-    row.fields.token = null;
-    row.fields.token_expires_at = null;
+organizationMember.write = async (rows, ctx) => {
+  const taken = await idsByValue(ctx.store, organizationMember, "token", rows.map((r) => r.fields.token));
+  for (const row of rows) {
+    if (row.fields.token !== null && taken.has(row.fields.token)) {
+      row.fields.token = null;
+      row.fields.token_expires_at = null;
+    }
   }
-  return undefined;
+  return insertAll(rows, ctx);
 };
 
 /** Python's json.dumps spacing, so a token's payload reads as Sentry's. */

@@ -5,8 +5,7 @@
  * or are nullable so that older exports still import.
  */
 import { randomBytes } from "node:crypto";
-import type { ImportContext } from "../backup/import/context.js";
-import { insertFields } from "../backup/import/write.js";
+import { idsByValue, insertAll } from "../backup/import/write.js";
 import { f } from "./fields.js";
 import type { ModelDef } from "./types.js";
 
@@ -152,24 +151,23 @@ project.normalize = (row, ctx) => {
 
 const newKey = () => randomBytes(16).toString("hex");
 
-async function keyTaken(ctx: ImportContext, column: string, value: unknown): Promise<boolean> {
-  if (!value) return true;
-  const hit = await ctx.store.db.selectFrom(projectKey.table).select("id").where(column, "=", value).executeTakeFirst();
-  return hit !== undefined;
-}
-
 /**
- * A DSN key already used here is replaced by a new one (the existing DSN keeps working). Unlike
- * Sentry, every imported key of a project is kept (Sentry keeps one: getsentry/self-hosted#4502).
+ * A DSN key already used here (or earlier in the batch) is replaced by a new one; the existing
+ * DSN keeps working. Unlike Sentry, every imported key of a project is kept (Sentry keeps one:
+ * getsentry/self-hosted#4502).
  */
 projectKey.write = async (rows, ctx) => {
-  const out = [];
+  const used = new Set<unknown>();
+  for (const column of ["public_key", "secret_key"]) {
+    const hits = await idsByValue(ctx.store, projectKey, column, rows.map((r) => r.fields[column]));
+    for (const value of hits.keys()) used.add(value);
+  }
   for (const row of rows) {
     const k = row.fields;
-    if (await keyTaken(ctx, "public_key", k.public_key)) k.public_key = newKey();
-    if (await keyTaken(ctx, "secret_key", k.secret_key)) k.secret_key = newKey();
-    const [pk] = await insertFields(ctx.store, projectKey, [k]);
-    out.push({ pk, kind: "Inserted" as const });
+    if (!k.public_key || used.has(k.public_key)) k.public_key = newKey();
+    if (!k.secret_key || used.has(k.secret_key)) k.secret_key = newKey();
+    used.add(k.public_key);
+    used.add(k.secret_key);
   }
-  return out;
+  return insertAll(rows, ctx);
 };

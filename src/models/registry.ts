@@ -78,7 +78,8 @@ export function dependencyOrder(models: ModelDef[]): string[] {
       }
     }
     if (deferred.length === work.length) {
-      throw new Error(`Can't resolve dependencies for ${deferred.join(", ")} in serialized app list.`);
+      // Sentry lists the names in ascending order, whichever pass failed.
+      throw new Error(`Can't resolve dependencies for ${[...deferred].sort().join(", ")} in serialized app list.`);
     }
     work = deferred.sort().reverse();
   }

@@ -8,11 +8,11 @@ import { isIP } from "node:net";
 import { sql } from "kysely";
 import type { ImportContext, PendingRow, WriteResult } from "../backup/import/context.js";
 import { FieldError } from "../backup/import/deserialize.js";
-import { findByFields, insertFields, updateFields } from "../backup/import/write.js";
+import { idsByValue, insertFields, replaceOrInsert, rowsByValue } from "../backup/import/write.js";
 import { makeUnique } from "../control/unique.js";
 import { f } from "./fields.js";
 import { lostPasswordHash } from "./internal.js";
-import { belongsToMergedUser, randomAlnum, unknownPasswordHash } from "./hooks.js";
+import { belongsToMergedUser, randomAlnum, unusablePassword } from "./hooks.js";
 import type { ModelDef } from "./types.js";
 
 const now = () => new Date().toISOString();
@@ -180,15 +180,6 @@ export const userRoleUser: ModelDef = {
 
 // Relocation hooks.
 
-/** Writes rows one at a time, so each sees the rows written before it. */
-function oneByOne(write: (row: PendingRow, ctx: ImportContext) => Promise<WriteResult>) {
-  return async (rows: PendingRow[], ctx: ImportContext): Promise<WriteResult[]> => {
-    const out: WriteResult[] = [];
-    for (const row of rows) out.push(await write(row, ctx));
-    return out;
-  };
-}
-
 function dropIfMergedUser(row: PendingRow, ctx: ImportContext): string | undefined {
   return belongsToMergedUser(row, ctx) ? "belongs to a merged user" : undefined;
 }
@@ -206,7 +197,7 @@ user.normalize = (row, ctx) => {
   }
   if (ctx.scope !== "Global" || u.is_unclaimed) {
     u.is_unclaimed = true;
-    u.password = unknownPasswordHash();
+    u.password = unusablePassword();
     u.last_password_change = ctx.now;
     u.is_password_expired = false;
   }
@@ -222,50 +213,121 @@ async function usernameTaken(ctx: ImportContext, candidate: string): Promise<boo
   return row !== undefined;
 }
 
-/** The primary email rows Sentry creates for every new user. */
-async function ensureUserEmails(ctx: ImportContext, userId: number, address: string): Promise<void> {
-  if ((await findByFields(ctx.store, email, ["email"], { email: address })) === null) {
-    await insertFields(ctx.store, email, [{ email: address, date_added: ctx.now }]);
+/**
+ * The primary address rows Sentry creates with every new user: a `sentry.email` row (unless the
+ * address has one, case-insensitively) and the user's `sentry.useremail` row.
+ */
+async function createUserEmails(ctx: ImportContext, users: { pk: number; email: string }[]): Promise<void> {
+  const known = await idsByValue(ctx.store, email, "email", users.map((u) => u.email), { lower: true });
+  const newEmails = new Map<string, Record<string, unknown>>();
+  for (const u of users) {
+    const key = u.email.toLowerCase();
+    if (!known.has(key) && !newEmails.has(key)) newEmails.set(key, { email: u.email, date_added: ctx.now });
   }
-  const exists = await findByFields(ctx.store, userEmail, ["user", "email"], { user: userId, email: address });
-  if (exists === null) {
-    await insertFields(ctx.store, userEmail, [
-      { user: userId, email: address, validation_hash: secureToken(), date_hash_added: ctx.now, is_verified: false },
-    ]);
-  }
+  await insertFields(ctx.store, email, [...newEmails.values()]);
+  const rows = users.map((u) => ({ user: u.pk, email: u.email, validation_hash: secureToken(), date_hash_added: ctx.now, is_verified: false }));
+  await insertFields(ctx.store, userEmail, rows);
 }
 
 /**
  * A username that exists already (exactly, case-sensitively) is merged into with --merge-users,
- * otherwise the imported user is renamed with a random suffix.
+ * otherwise the imported user is renamed with a random suffix (unique case-insensitively).
  */
-user.write = oneByOne(async (row, ctx) => {
-  const u = row.fields;
-  if (!u.username) u.username = u.email;
-  if (!u.username) throw new FieldError("username", "field `username` must not be empty", true, row);
-  const existing = await ctx.store.db.selectFrom(user.table).select("id").where("username", "=", u.username).executeTakeFirst();
-  if (existing) {
-    if (ctx.flags.mergeUsers) return { pk: Number(existing.id), kind: "Existing" };
-    u.username = await makeUnique(u.username as string, { maxLength: 128, taken: (c) => usernameTaken(ctx, c) });
+user.write = async (rows, ctx) => {
+  for (const row of rows) {
+    if (!row.fields.username) row.fields.username = row.fields.email;
+    if (!row.fields.username) throw new FieldError("username", "field `username` must not be empty", true, row);
   }
-  const [pk] = await insertFields(ctx.store, user, [u]);
+  const existing = await idsByValue(ctx.store, user, "username", rows.map((r) => r.fields.username));
+  const inBatch = new Set<string>();
+  // Usernames inserted earlier in this batch, exactly (the collision test is case-sensitive) → index in `inserts`.
+  const batchNames = new Map<string, number>();
+  // Rows merged into a user inserted earlier in this batch: result index → index in `inserts`.
+  const mergedInto = new Map<number, number>();
+  const results: WriteResult[] = [];
+  const inserts: PendingRow[] = [];
+  for (const row of rows) {
+    const u = row.fields;
+    const name = u.username as string;
+    const hit = existing.get(name);
+    const earlier = batchNames.get(name);
+    if ((hit !== undefined || earlier !== undefined) && ctx.flags.mergeUsers) {
+      if (hit !== undefined) results.push({ pk: hit, kind: "Existing" });
+      else {
+        mergedInto.set(results.length, earlier as number);
+        results.push(null);
+      }
+      continue;
+    }
+    if (hit !== undefined || earlier !== undefined) {
+      u.username = await makeUnique(name, {
+        maxLength: 128,
+        taken: async (c) => inBatch.has(c.toLowerCase()) || (await usernameTaken(ctx, c)),
+      });
+    }
+    inBatch.add((u.username as string).toLowerCase());
+    batchNames.set(u.username as string, inserts.length);
+    inserts.push(row);
+    results.push(null);
+  }
+  const pks = await insertFields(ctx.store, user, inserts.map((r) => r.fields));
+  let next = 0;
+  for (let i = 0; i < results.length; i++) {
+    if (results[i] !== null) continue;
+    const merged = mergedInto.get(i);
+    results[i] = merged !== undefined ? { pk: pks[merged], kind: "Existing" } : { pk: pks[next++], kind: "Inserted" };
+  }
+  const created = inserts.map((r, i) => ({ pk: pks[i], email: r.fields.email as string }));
   if (ctx.scope !== "Global") {
-    await insertFields(ctx.store, lostPasswordHash, [{ user: pk, hash: randomAlnum(32), date_added: ctx.now }]);
+    const hashes = created.map((c) => ({ user: c.pk, hash: randomAlnum(32), date_added: ctx.now }));
+    await insertFields(ctx.store, lostPasswordHash, hashes);
   }
-  await ensureUserEmails(ctx, pk, u.email as string);
-  return { pk, kind: "Inserted" };
-});
+  await createUserEmails(ctx, created);
+  return results;
+};
+
+/**
+ * Get-or-create by key, then the imported values are saved over the row (Sentry's pattern for
+ * emails, user emails and user IPs). Rows of one batch with the same key share one row, the
+ * later one winning. `existingKind` is what a row that matched an existing one reports.
+ */
+async function writeByKey(
+  rows: PendingRow[],
+  ctx: ImportContext,
+  model: ModelDef,
+  keyOf: (fields: Record<string, unknown>) => string,
+  existing: Map<unknown, number>,
+  existingKind: "Existing" | "Inserted",
+): Promise<WriteResult[]> {
+  const slotOf = new Map<string, number>();
+  const writes: Record<string, unknown>[] = [];
+  const replace: (number | undefined)[] = [];
+  const rowSlot: number[] = [];
+  const kinds: ("Existing" | "Inserted")[] = [];
+  for (const row of rows) {
+    const key = keyOf(row.fields);
+    let slot = slotOf.get(key);
+    if (slot === undefined) {
+      slot = writes.length;
+      slotOf.set(key, slot);
+      writes.push(row.fields);
+      replace.push(existing.get(key));
+      kinds.push(existing.has(key) ? existingKind : "Inserted");
+    } else {
+      writes[slot] = row.fields;
+      kinds.push(existingKind);
+    }
+    rowSlot.push(slot);
+  }
+  const pks = await replaceOrInsert(ctx.store, model, writes, replace);
+  return rows.map((_, i) => ({ pk: pks[rowSlot[i]], kind: kinds[i] }));
+}
 
 /** One row per address (case-insensitively): the import takes over an existing row. */
-email.write = oneByOne(async (row, ctx) => {
-  const existing = await findByFields(ctx.store, email, ["email"], row.fields);
-  if (existing === null) {
-    const [pk] = await insertFields(ctx.store, email, [row.fields]);
-    return { pk, kind: "Inserted" };
-  }
-  await updateFields(ctx.store, email, existing, row.fields);
-  return { pk: existing, kind: "Existing" };
-});
+email.write = async (rows, ctx) => {
+  const existing = await idsByValue(ctx.store, email, "email", rows.map((r) => r.fields.email), { lower: true });
+  return writeByKey(rows, ctx, email, (f) => String(f.email).toLowerCase(), existing, "Existing");
+};
 
 /** Outside Global scope an address must be verified again by its owner. */
 userEmail.normalize = (row, ctx) => {
@@ -278,16 +340,20 @@ userEmail.normalize = (row, ctx) => {
   return undefined;
 };
 
-/** The user's primary address row exists already (created with the user): update it. */
-userEmail.write = oneByOne(async (row, ctx) => {
-  const existing = await findByFields(ctx.store, userEmail, ["user", "email"], row.fields);
-  if (existing === null) {
-    const [pk] = await insertFields(ctx.store, userEmail, [row.fields]);
-    return { pk, kind: "Inserted" };
-  }
-  await updateFields(ctx.store, userEmail, existing, row.fields);
-  return { pk: existing, kind: "Inserted" };
-});
+/** Rows whose (user, `column`) pair exists already, keyed `user<NUL>value`. */
+async function idsByUserAnd(ctx: ImportContext, model: ModelDef, column: string, rows: PendingRow[]): Promise<Map<unknown, number>> {
+  const found = await rowsByValue(ctx.store, model, "user_id", rows.map((r) => r.fields.user));
+  return new Map(found.map((r) => [`${r.user_id}\u0000${r[column]}`, Number(r.id)]));
+}
+
+/** Writes rows over existing (user, `column`) rows, or inserts them; always `Inserted` (Sentry). */
+async function writeOverUserPairs(rows: PendingRow[], ctx: ImportContext, model: ModelDef, column: string): Promise<WriteResult[]> {
+  const existing = await idsByUserAnd(ctx, model, column, rows);
+  return writeByKey(rows, ctx, model, (f) => `${f.user}\u0000${f[column]}`, existing, "Inserted");
+}
+
+/** The user's primary address row exists already (created with the user): it is taken over. */
+userEmail.write = (rows, ctx) => writeOverUserPairs(rows, ctx, userEmail, "email");
 
 /** Geo codes are recomputed from the address (relo has no geo database, so they stay empty). */
 userIp.normalize = (row, ctx) => {
@@ -298,27 +364,18 @@ userIp.normalize = (row, ctx) => {
     row.fields.first_seen = ctx.now;
     row.fields.last_seen = ctx.now;
   }
-  return undefined;
-};
-
-userIp.write = oneByOne(async (row, ctx) => {
-  const ip = row.fields.ip_address as string;
-  if (isIP(ip) === 0) {
+  if (isIP(row.fields.ip_address as string) === 0) {
     throw new FieldError(
       "ip_address",
-      `Django validation error encountered: {'ip_address': ['Enter a valid IPv4 or IPv6 address.']} (got ${JSON.stringify(ip)})`,
+      `Django validation error encountered: {'ip_address': ['Enter a valid IPv4 or IPv6 address.']} (got ${JSON.stringify(row.fields.ip_address)})`,
       true,
       row,
     );
   }
-  const existing = await findByFields(ctx.store, userIp, ["user", "ip_address"], row.fields);
-  if (existing === null) {
-    const [pk] = await insertFields(ctx.store, userIp, [row.fields]);
-    return { pk, kind: "Inserted" };
-  }
-  await updateFields(ctx.store, userIp, existing, row.fields);
-  return { pk: existing, kind: "Inserted" };
-});
+  return undefined;
+};
+
+userIp.write = (rows, ctx) => writeOverUserPairs(rows, ctx, userIp, "ip_address");
 
 userPermission.normalize = dropIfMergedUser;
 // A merged (existing) account must not gain instance roles from an import.

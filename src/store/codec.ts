@@ -7,13 +7,17 @@ import type { FieldDef } from "../models/types.js";
 export type Dialect = "sqlite" | "postgres";
 
 /** A datetime in the one form relo stores and exports: `YYYY-MM-DDTHH:MM:SS.mmmZ`, UTC. */
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function canonicalDatetime(value: string | Date): string {
+  if (typeof value === "string" && CANONICAL.test(value)) return value;
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) throw new Error(`not a datetime: ${JSON.stringify(value)}`);
   return d.toISOString();
 }
 
 export function isDatetime(value: string): boolean {
+  if (CANONICAL.test(value)) return !Number.isNaN(Date.parse(value));
   return /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value) &&
     !Number.isNaN(new Date(value).getTime());
 }

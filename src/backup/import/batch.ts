@@ -25,6 +25,8 @@ export interface BatchEnv {
    * instead of failing the import.
    */
   strictReferences?: boolean;
+  /** False when the import id is new, so no chunk can exist yet and the lookup is skipped. */
+  resuming?: boolean;
 }
 
 /** Where an entry sits, for error messages. */
@@ -93,8 +95,9 @@ async function prepare(
     fields = deserializeFields(model, entry.fields);
   } catch (err) {
     if (!(err instanceof FieldError)) throw err;
-    const kind = err.isValidation ? RpcImportErrorKind.ValidationError : RpcImportErrorKind.DeserializationFailed;
-    throw failure(model, ordinal, entry, kind, err.message);
+    if (err.isValidation) throw failure(model, ordinal, entry, RpcImportErrorKind.ValidationError, err.message);
+    throw failure(model, ordinal, entry, RpcImportErrorKind.DeserializationFailed,
+      `The submitted JSON could not be deserialized into Django model instances. ${err.message}`);
   }
   const row: PendingRow = { ordinal, oldPk: entry.pk, fields, source: { ...fields } };
   const dropped = remapForeignKeys(model, row, env, entry);
@@ -162,7 +165,7 @@ async function importBatchRows(batch: Batch, env: BatchEnv): Promise<number> {
   const ctx: ImportContext = { ...env.ctx, model };
   const seen = env.seen(model.name);
   env.stats.read(model.name, entries.length);
-  const existing = await findChunk(ctx.store, model, ctx.flags.importUuid, minOrdinal);
+  const existing = env.resuming === false ? null : await findChunk(ctx.store, model, ctx.flags.importUuid, minOrdinal);
   if (existing) {
     for (const e of entries) if (e.pk !== null) seen.add(e.pk);
     replay(existing, env, model);

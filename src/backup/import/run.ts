@@ -67,6 +67,7 @@ export async function importExport(store: Store, source: Source, opts: ImportOpt
     ctx: { store, scope: opts.scope, flags, pkMap, now: new Date().toISOString(), option: optionReader(store) },
     filters,
     stats,
+    resuming: opts.flags?.importUuid !== undefined,
     seen: (model) => {
       let s = seen.get(model);
       if (!s) seen.set(model, (s = new PkSet()));

@@ -1,21 +1,21 @@
 /**
  * One measured run in its own process, so peak RSS belongs to that run alone:
- *   tsx bench/import-child.ts import|baseline DB_URL FILE
+ *   node dist/dev/bench-import.js import|baseline DB_URL FILE
  * `import` runs relo's organization import; `baseline` writes the same rows with no relocation
  * logic (read, parse, then a plain prepared INSERT on SQLite or COPY on PostgreSQL, ids as in the
  * file, one transaction). Prints one JSON line: seconds, rows, bytes, peakRssMb.
  */
-import { statSync } from "node:fs";
-import { parseEntry } from "../src/backup/import/batches.js";
-import { importExport } from "../src/backup/import/run.js";
-import { readEntries } from "../src/backup/reader.js";
-import { fileSource } from "../src/backup/source.js";
-import { registry } from "../src/models/registry.js";
-import { toDb } from "../src/store/codec.js";
-import { copyRows } from "../src/store/copy.js";
-import { openStore } from "../src/store/open.js";
-import type { Store } from "../src/store/types.js";
-import { createReadStream } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
+import { parseEntry } from "../backup/import/batches.js";
+import { importExport } from "../backup/import/run.js";
+import { readEntries } from "../backup/reader.js";
+import { fileSource } from "../backup/source.js";
+import { registry } from "../models/registry.js";
+import { toDb } from "../store/codec.js";
+import { copyRows } from "../store/copy.js";
+import { openStore } from "../store/open.js";
+import type { Store } from "../store/types.js";
+
 
 const [mode, url, file] = process.argv.slice(2);
 
