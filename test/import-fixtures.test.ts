@@ -33,7 +33,11 @@ describeEachDb("fresh-install.json", (kind) => {
     expect(await count(store, "sentry_option")).toBe(0);
     expect(stats.of("sentry.option").dropped).toEqual({ "out of scope": 4 });
     const users = await rows(store, "auth_user");
-    expect(users.map((u) => u.username)).toEqual(["admin@example.com", "member@example.com", "superadmin@example.com"]);
+    expect(users.map((u) => u.username)).toEqual([
+      "admin@example.com",
+      "member@example.com",
+      "superadmin@example.com",
+    ]);
   });
 
   it("imports in Global scope, keeping passwords", async () => {
@@ -50,7 +54,11 @@ describeEachDb("fresh-install.json", (kind) => {
 const SCOPES: Scope[] = ["User", "Organization", "Config", "Global"];
 
 /** Import chunks record how an import was batched; the counts below cover every other table. */
-const CHUNK_TABLES = new Set(["sentry_regionimportchunk", "sentry_controlimportchunk", "sentry_controlimportchunkreplica"]);
+const CHUNK_TABLES = new Set([
+  "sentry_regionimportchunk",
+  "sentry_controlimportchunk",
+  "sentry_controlimportchunkreplica",
+]);
 
 /** Row counts of every non-empty table except the import chunks. */
 async function tableCounts(store: Store): Promise<Record<string, number>> {
@@ -123,7 +131,11 @@ const COVERED_FIXTURES = [
 
 describe("shared fixtures", () => {
   it("every fixture file is covered", () => {
-    expect(readdirSync(FIXTURES).filter((f) => f.endsWith(".json")).sort()).toEqual(COVERED_FIXTURES);
+    expect(
+      readdirSync(FIXTURES)
+        .filter((f) => f.endsWith(".json"))
+        .sort(),
+    ).toEqual(COVERED_FIXTURES);
   });
 });
 
@@ -140,12 +152,24 @@ const FRESH_ORGANIZATION = {
   sentry_projectoptions: 2,
   sentry_rule: 1,
 };
-const FRESH_CONFIG = { sentry_option: 4, sentry_relay: 1, sentry_relayusage: 1, sentry_userrole: 1, sentry_userrole_users: 2 };
+const FRESH_CONFIG = {
+  sentry_option: 4,
+  sentry_relay: 1,
+  sentry_relayusage: 1,
+  sentry_userrole: 1,
+  sentry_userrole_users: 2,
+};
 const FRESH_INSTALL: Record<Scope, Record<string, number>> = {
   User: { ...FRESH_USERS, sentry_lostpasswordhash: 3 },
   Organization: { ...FRESH_USERS, sentry_lostpasswordhash: 3, ...FRESH_ORGANIZATION },
   Config: { ...FRESH_USERS, sentry_lostpasswordhash: 3, ...FRESH_CONFIG },
-  Global: { ...FRESH_USERS, ...FRESH_ORGANIZATION, ...FRESH_CONFIG, auth_authenticator: 2, sentry_apiapplication: 1 },
+  Global: {
+    ...FRESH_USERS,
+    ...FRESH_ORGANIZATION,
+    ...FRESH_CONFIG,
+    auth_authenticator: 2,
+    sentry_apiapplication: 1,
+  },
 };
 
 describeEachDb("fresh-install.json in every scope", (kind) => {
@@ -154,11 +178,17 @@ describeEachDb("fresh-install.json in every scope", (kind) => {
   it.each(SCOPES)("imports in %s scope", async (scope) => {
     const { stats } = await importFile(store(), fixture("fresh-install.json"), { scope });
     expect(await tableCounts(store())).toEqual(FRESH_INSTALL[scope]);
-    expect(stats.of("sentry.apiapplication").dropped).toEqual(scope === "Global" ? {} : { "out of scope": 1 });
+    expect(stats.of("sentry.apiapplication").dropped).toEqual(
+      scope === "Global" ? {} : { "out of scope": 1 },
+    );
 
     // All three users are staff and superusers in the export.
     const users = await decoded(store(), "sentry.user");
-    expect(users.map((u) => u.username)).toEqual(["admin@example.com", "member@example.com", "superadmin@example.com"]);
+    expect(users.map((u) => u.username)).toEqual([
+      "admin@example.com",
+      "member@example.com",
+      "superadmin@example.com",
+    ]);
     const exported: string[] = JSON.parse(readFileSync(fixture("fresh-install.json"), "utf8"))
       .filter((e: { model: string }) => e.model === "sentry.user")
       .map((e: { fields: { password: string } }) => e.fields.password);
@@ -173,7 +203,9 @@ describeEachDb("fresh-install.json in every scope", (kind) => {
     });
 
     // Only superadmin@example.com's address is verified in the export.
-    const verified = Object.fromEntries((await decoded(store(), "sentry.useremail")).map((e) => [e.email, e.is_verified]));
+    const verified = Object.fromEntries(
+      (await decoded(store(), "sentry.useremail")).map((e) => [e.email, e.is_verified]),
+    );
     expect(verified).toEqual({
       "admin@example.com": false,
       "member@example.com": false,
@@ -200,11 +232,20 @@ describeEachDb("user-with-minimum-privileges.json", (kind) => {
     expect(stats.of("sentry.userip").dropped).toEqual(outOfScope);
     expect(stats.of("sentry.authenticator").dropped).toEqual(outOfScope);
     const [u] = await decoded(store(), "sentry.user");
-    expect(u).toMatchObject({ username: "min_user", email: "testing@example.com", is_staff: false, is_superuser: false });
+    expect(u).toMatchObject({
+      username: "min_user",
+      email: "testing@example.com",
+      is_staff: false,
+      is_superuser: false,
+    });
     const [option] = await decoded(store(), "sentry.useroption");
     expect(option).toMatchObject({ user: u.id, key: "timezone", project_id: null, organization_id: null });
     const [address] = await decoded(store(), "sentry.useremail");
-    expect(address).toMatchObject({ user: u.id, email: "testing@example.com", is_verified: scope === "Global" });
+    expect(address).toMatchObject({
+      user: u.id,
+      email: "testing@example.com",
+      is_verified: scope === "Global",
+    });
   });
 });
 
@@ -224,7 +265,11 @@ describeEachDb("user-with-superadmin-no-roles.json", (kind) => {
     expect(address.is_verified).toBe(scope === "Global");
     if (scope === "Global") {
       const [ip] = await decoded(store(), "sentry.userip");
-      expect(ip).toMatchObject({ user: u.id, ip_address: "127.0.0.2", first_seen: "2012-04-05T03:29:45.000Z" });
+      expect(ip).toMatchObject({
+        user: u.id,
+        ip_address: "127.0.0.2",
+        first_seen: "2012-04-05T03:29:45.000Z",
+      });
     }
   });
 });
@@ -233,25 +278,33 @@ describeEachDb("user-with-roles-no-superadmin.json", (kind) => {
   const store = storePerTest(kind);
 
   // Its sentry.userroleuser points at role pk 1, which is not in the file.
-  it.each(["User", "Organization"] as const)("imports in %s scope, where the role link is out of scope", async (scope) => {
-    const { stats } = await importFile(store(), fixture("user-with-roles-no-superadmin.json"), { scope });
-    expect(await tableCounts(store())).toEqual(ONE_USER_IN[scope]);
-    expect(stats.of("sentry.userroleuser").dropped).toEqual({ "out of scope": 1 });
-    expect(stats.of("sentry.userrole").dropped).toEqual({ "out of scope": 1 });
-    expect(stats.of("sentry.userpermission").dropped).toEqual({ "out of scope": 1 });
-    const [u] = await decoded(store(), "sentry.user");
-    expect(u).toMatchObject({ username: "roles_no_superadmin_user", is_staff: false, is_superuser: false });
-  });
+  it.each(["User", "Organization"] as const)(
+    "imports in %s scope, where the role link is out of scope",
+    async (scope) => {
+      const { stats } = await importFile(store(), fixture("user-with-roles-no-superadmin.json"), { scope });
+      expect(await tableCounts(store())).toEqual(ONE_USER_IN[scope]);
+      expect(stats.of("sentry.userroleuser").dropped).toEqual({ "out of scope": 1 });
+      expect(stats.of("sentry.userrole").dropped).toEqual({ "out of scope": 1 });
+      expect(stats.of("sentry.userpermission").dropped).toEqual({ "out of scope": 1 });
+      const [u] = await decoded(store(), "sentry.user");
+      expect(u).toMatchObject({ username: "roles_no_superadmin_user", is_staff: false, is_superuser: false });
+    },
+  );
 
-  it.each(["Config", "Global"] as const)("fails in %s scope on the role link to a role not in the file", async (scope) => {
-    const err = await failureOf(importFile(store(), fixture("user-with-roles-no-superadmin.json"), { scope }));
-    expect(err.finding.kind).toBe("ValidationError");
-    expect(err.finding.on.model).toBe("sentry.userroleuser");
-    expect(err.finding.left_pk).toBe(3);
-    expect(err.finding.reason).toContain("not in the export before it");
-    expect(err.message).toContain("sentry.userroleuser");
-    expect(await nonEmptyTables(store())).toEqual([]);
-  });
+  it.each(["Config", "Global"] as const)(
+    "fails in %s scope on the role link to a role not in the file",
+    async (scope) => {
+      const err = await failureOf(
+        importFile(store(), fixture("user-with-roles-no-superadmin.json"), { scope }),
+      );
+      expect(err.finding.kind).toBe("ValidationError");
+      expect(err.finding.on.model).toBe("sentry.userroleuser");
+      expect(err.finding.left_pk).toBe(3);
+      expect(err.finding.reason).toContain("not in the export before it");
+      expect(err.message).toContain("sentry.userroleuser");
+      expect(await nonEmptyTables(store())).toEqual([]);
+    },
+  );
 });
 
 describeEachDb("app-user-with-empty-email.json", (kind) => {
@@ -300,7 +353,11 @@ for (const name of ["single-option.json", "datetime-with-zeroed-millis.json"]) {
       }
       expect(await tableCounts(store())).toEqual({ sentry_option: 1 });
       const [option] = await decoded(store(), "sentry.option");
-      expect(option).toMatchObject({ key: "sentry:latest_version", last_updated_by: "unknown", value: '"23.6.1"' });
+      expect(option).toMatchObject({
+        key: "sentry:latest_version",
+        last_updated_by: "unknown",
+        value: '"23.6.1"',
+      });
       // Zeroed milliseconds keep their instant.
       expect(option.last_updated).toBe("2023-06-22T00:00:00.000Z");
       const [raw] = await rows(store(), "sentry_option");
@@ -351,14 +408,21 @@ const COMBINED_USERS = { auth_user: 3, sentry_email: 1, sentry_useremail: 3, sen
 describeEachDb("the three user fixtures combined", (kind) => {
   const store = storePerTest(kind);
 
-  it.each(["User", "Organization"] as const)("import in %s scope with one Email row per address", async (scope) => {
-    await importFile(store(), writeExport(combinedUsers()), { scope });
-    expect(await tableCounts(store())).toEqual({ ...COMBINED_USERS, sentry_lostpasswordhash: 3 });
-    const users = await decoded(store(), "sentry.user");
-    expect(users.map((u) => u.username)).toEqual(["min_user", "roles_no_superadmin_user", "superadmin_no_roles_user"]);
-    expect(users.map((u) => u.is_superuser)).toEqual([false, false, false]);
-    expect((await decoded(store(), "sentry.email")).map((e) => e.email)).toEqual(["testing@example.com"]);
-  });
+  it.each(["User", "Organization"] as const)(
+    "import in %s scope with one Email row per address",
+    async (scope) => {
+      await importFile(store(), writeExport(combinedUsers()), { scope });
+      expect(await tableCounts(store())).toEqual({ ...COMBINED_USERS, sentry_lostpasswordhash: 3 });
+      const users = await decoded(store(), "sentry.user");
+      expect(users.map((u) => u.username)).toEqual([
+        "min_user",
+        "roles_no_superadmin_user",
+        "superadmin_no_roles_user",
+      ]);
+      expect(users.map((u) => u.is_superuser)).toEqual([false, false, false]);
+      expect((await decoded(store(), "sentry.email")).map((e) => e.email)).toEqual(["testing@example.com"]);
+    },
+  );
 
   // Sentry's tests add user-with-maximum-privileges.json, which holds role pk 1; it is not shared.
   it.each(["Config", "Global"] as const)("fail in %s scope on the link to role pk 1", async (scope) => {
@@ -386,7 +450,11 @@ describeEachDb("the three user fixtures combined", (kind) => {
       ["roles_no_superadmin_user", false, false],
       ["superadmin_no_roles_user", true, true],
     ]);
-    expect((await decoded(store(), "sentry.useremail")).map((e) => e.is_verified)).toEqual([true, true, true]);
+    expect((await decoded(store(), "sentry.useremail")).map((e) => e.is_verified)).toEqual([
+      true,
+      true,
+      true,
+    ]);
     const [permission] = await decoded(store(), "sentry.userpermission");
     expect(permission).toMatchObject({ user: users[1].id, permission: "users.admin" });
   });

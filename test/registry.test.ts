@@ -27,7 +27,9 @@ interface DetailedModel {
   dangling: boolean;
 }
 
-const detailed: Record<string, DetailedModel> = JSON.parse(readFileSync(resolve(DEPS_DIR, "detailed.json"), "utf8"));
+const detailed: Record<string, DetailedModel> = JSON.parse(
+  readFileSync(resolve(DEPS_DIR, "detailed.json"), "utf8"),
+);
 const sorted: string[] = JSON.parse(readFileSync(resolve(DEPS_DIR, "sorted.json"), "utf8"));
 const sortedIndex = new Map(sorted.map((name, i) => [name, i]));
 
@@ -157,7 +159,11 @@ function foreignKeysOf(model: ModelDef): Record<string, DetailedForeignKey> {
 }
 
 /** A model definition carrying only what the dependency order reads. */
-function stub(name: string, fks: Record<string, string> = {}, relocationDependencies: string[] = []): ModelDef {
+function stub(
+  name: string,
+  fks: Record<string, string> = {},
+  relocationDependencies: string[] = [],
+): ModelDef {
   const fields: FieldDef[] = Object.entries(fks).map(([field, target]) => ({
     name: field,
     column: field,
@@ -165,7 +171,15 @@ function stub(name: string, fks: Record<string, string> = {}, relocationDependen
     nullable: false,
     fk: { model: target, kind: "FlexibleForeignKey" },
   }));
-  return { name, table: name.replace(".", "_"), silos: ["Region"], scope: "Excluded", fields, uniques: [], relocationDependencies };
+  return {
+    name,
+    table: name.replace(".", "_"),
+    silos: ["Region"],
+    scope: "Excluded",
+    fields,
+    uniques: [],
+    relocationDependencies,
+  };
 }
 
 /** Every model of detailed.json as a definition: its foreign keys and relocation dependencies. */
@@ -196,9 +210,9 @@ function sentryPasses(): Map<string, number> {
   const deps = new Map(
     Object.values(detailed).map((d) => [
       d.model,
-      [...new Set([...Object.values(d.foreign_keys).map((fk) => fk.model), ...d.relocation_dependencies])].filter(
-        (t) => t !== d.model,
-      ),
+      [
+        ...new Set([...Object.values(d.foreign_keys).map((fk) => fk.model), ...d.relocation_dependencies]),
+      ].filter((t) => t !== d.model),
     ]),
   );
   const pass = new Map<string, number>();
@@ -311,7 +325,8 @@ describe("import order", () => {
     const position = new Map(registry.ordered.map((m, i) => [m.name, i]));
     for (const model of registry.ordered) {
       for (const dep of dependenciesOf(model)) {
-        if (position.has(dep)) expect(position.get(dep)!, `${dep} before ${model.name}`).toBeLessThan(position.get(model.name)!);
+        if (position.has(dep))
+          expect(position.get(dep)!, `${dep} before ${model.name}`).toBeLessThan(position.get(model.name)!);
       }
     }
   });
@@ -322,7 +337,9 @@ describe("import order", () => {
    */
   it("every referenced but undefined model is placed in Sentry's first pass", () => {
     const passes = sentryPasses();
-    const referenced = new Set(registry.ordered.flatMap((m) => dependenciesOf(m)).filter((d) => !registry.has(d)));
+    const referenced = new Set(
+      registry.ordered.flatMap((m) => dependenciesOf(m)).filter((d) => !registry.has(d)),
+    );
     expect([...referenced]).toEqual(["sentry.projecttemplate"]);
     for (const name of referenced) expect(passes.get(name), name).toBe(1);
   });
@@ -332,7 +349,10 @@ describe("import order", () => {
     const models = [stub("sentry.project", { template: "sentry.projecttemplate" }), stub("sentry.user")];
     expect(dependencyOrder(models)).toEqual(["sentry.user", "sentry.project"]);
     // A dependency walked earlier in the first pass does not delay anything.
-    expect(dependencyOrder([stub("sentry.b", { a: "sentry.a" }), stub("sentry.c")])).toEqual(["sentry.b", "sentry.c"]);
+    expect(dependencyOrder([stub("sentry.b", { a: "sentry.a" }), stub("sentry.c")])).toEqual([
+      "sentry.b",
+      "sentry.c",
+    ]);
   });
 
   it("later passes walk the deferred models in descending name order", () => {
@@ -352,8 +372,14 @@ describe("import order", () => {
   });
 
   it("throws on a dependency cycle, naming the models left", () => {
-    const models = [stub("sentry.a", { b: "sentry.b" }), stub("sentry.b", { a: "sentry.a" }), stub("sentry.c")];
-    expect(() => dependencyOrder(models)).toThrow("Can't resolve dependencies for sentry.a, sentry.b in serialized app list.");
+    const models = [
+      stub("sentry.a", { b: "sentry.b" }),
+      stub("sentry.b", { a: "sentry.a" }),
+      stub("sentry.c"),
+    ];
+    expect(() => dependencyOrder(models)).toThrow(
+      "Can't resolve dependencies for sentry.a, sentry.b in serialized app list.",
+    );
     expect(() => new Registry(models)).toThrow("Can't resolve dependencies for");
   });
 

@@ -79,7 +79,9 @@ export function dependencyOrder(models: ModelDef[]): string[] {
     }
     if (deferred.length === work.length) {
       // Sentry lists the names in ascending order, whichever pass failed.
-      throw new Error(`Can't resolve dependencies for ${[...deferred].sort().join(", ")} in serialized app list.`);
+      throw new Error(
+        `Can't resolve dependencies for ${[...deferred].sort().join(", ")} in serialized app list.`,
+      );
     }
     work = deferred.sort().reverse();
   }
