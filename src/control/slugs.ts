@@ -11,7 +11,7 @@ import { sql } from "kysely";
 import type { PrimaryKeyMap } from "../backup/pkmap.js";
 import { organizationSlugReservation, ReservationType } from "../models/internal.js";
 import type { Store } from "../store/types.js";
-import { insertFields } from "../backup/import/write.js";
+import { idsByValue, insertFields } from "../backup/import/write.js";
 import { RESERVED_ORGANIZATION_SLUGS } from "./reserved.js";
 import { slugifyInstance } from "./unique.js";
 
@@ -23,7 +23,7 @@ export const ORG_SLUG_MAX_LENGTH = 30;
 async function slugTaken(store: Store, slug: string, orgId: number): Promise<boolean> {
   const lower = slug.toLowerCase();
   const reserved = await store.db
-    .selectFrom("sentry_organizationslugreservation")
+    .selectFrom(organizationSlugReservation.table)
     .select("id")
     .where(sql`lower(slug)`, "=", lower)
     .executeTakeFirst();
@@ -37,42 +37,76 @@ async function slugTaken(store: Store, slug: string, orgId: number): Promise<boo
   return org !== undefined;
 }
 
-export async function reserveOrgSlug(store: Store, orgId: number, requested: string, now: string): Promise<string> {
-  // A retried import replays organizations that already hold their reservation.
-  const held = await store.db
-    .selectFrom("sentry_organizationslugreservation")
-    .select("slug")
-    .where("organization_id", "=", orgId)
-    .where("reservation_type", "=", ReservationType.PRIMARY)
-    .executeTakeFirst();
-  if (held) return held.slug as string;
-  const base = requested.replace(/_/g, "-").replace(/^-+|-+$/g, "");
-  const slug = await slugifyInstance(base, {
-    maxLength: ORG_SLUG_MAX_LENGTH,
-    reserved: RESERVED_ORGANIZATION_SLUGS,
-    taken: (candidate) => slugTaken(store, candidate, orgId),
-  });
-  await insertFields(store, organizationSlugReservation, [
-    {
-      slug,
-      organization_id: orgId,
-      user_id: -1,
-      region_name: MONOLITH_REGION,
-      reservation_type: ReservationType.PRIMARY,
-      date_added: now,
-    },
-  ]);
-  if (slug !== requested) {
-    await store.db.updateTable("sentry_organization").set({ slug }).where("id", "=", orgId).execute();
-  }
-  return slug;
+/** Sentry's slug base for a reservation: `_` as `-`, no outer `-`. */
+function reservationBase(requested: string): string {
+  return requested.replace(/_/g, "-").replace(/^-+|-+$/g, "");
 }
+
+interface Held {
+  orgId: number;
+  slug: string;
+}
+
+/**
+ * Reserves slugs for a group of organizations: what is already known about their requested
+ * slugs is read in three queries, and only a slug that must change costs queries of its own.
+ */
+async function reserveGroup(store: Store, orgs: { orgId: number; requested: string }[], now: string): Promise<Held[]> {
+  const ids = orgs.map((o) => o.orgId);
+  const held = await store.db
+    .selectFrom(organizationSlugReservation.table)
+    .select(["organization_id", "slug"])
+    .where("organization_id", "in", ids)
+    .where("reservation_type", "=", ReservationType.PRIMARY)
+    .execute();
+  const heldBy = new Map(held.map((r) => [Number(r.organization_id), r.slug as string]));
+  const bases = orgs.map((o) => reservationBase(o.requested).toLowerCase());
+  const reserved = await idsByValue(store, organizationSlugReservation, "slug", bases, { lower: true });
+  const orgRows = await store.db
+    .selectFrom("sentry_organization")
+    .select(["id", sql<string>`lower(slug)`.as("s")])
+    .where(sql`lower(slug)`, "in", bases.length ? bases : [""])
+    .execute();
+  const usedBy = new Map<string, number[]>();
+  for (const r of orgRows) usedBy.set(r.s, [...(usedBy.get(r.s) ?? []), Number(r.id)]);
+  const inGroup = new Set<string>();
+  const out: Held[] = [];
+  const inserts: Record<string, unknown>[] = [];
+  for (const [i, { orgId, requested }] of orgs.entries()) {
+    const already = heldBy.get(orgId);
+    if (already !== undefined) {
+      out.push({ orgId, slug: already });
+      continue;
+    }
+    const slug = await slugifyInstance(reservationBase(requested), {
+      maxLength: ORG_SLUG_MAX_LENGTH,
+      reserved: RESERVED_ORGANIZATION_SLUGS,
+      taken: async (candidate) => {
+        const lower = candidate.toLowerCase();
+        if (inGroup.has(lower)) return true;
+        if (lower !== bases[i]) return slugTaken(store, candidate, orgId);
+        return reserved.has(lower) || (usedBy.get(lower) ?? []).some((id) => id !== orgId);
+      },
+    });
+    inGroup.add(slug.toLowerCase());
+    inserts.push({ slug, organization_id: orgId, user_id: -1, region_name: MONOLITH_REGION, reservation_type: ReservationType.PRIMARY, date_added: now });
+    if (slug !== requested) {
+      await store.db.updateTable("sentry_organization").set({ slug }).where("id", "=", orgId).execute();
+    }
+    out.push({ orgId, slug });
+  }
+  await insertFields(store, organizationSlugReservation, inserts);
+  return out;
+}
+
+const GROUP = 1000;
 
 /** Reserves slugs for every organization this import inserted; records final slugs in the map. */
 export async function reconcileOrgSlugs(store: Store, pkMap: PrimaryKeyMap, now: string): Promise<void> {
-  for (const [oldPk, entry] of pkMap.entries("sentry.organization")) {
-    if (entry.kind !== "Inserted") continue;
-    const slug = await reserveOrgSlug(store, entry.pk, entry.slug ?? "", now);
-    pkMap.insert("sentry.organization", oldPk, entry.pk, entry.kind, slug);
+  const inserted = pkMap.entries("sentry.organization").filter(([, e]) => e.kind === "Inserted");
+  for (let i = 0; i < inserted.length; i += GROUP) {
+    const group = inserted.slice(i, i + GROUP);
+    const held = await reserveGroup(store, group.map(([, e]) => ({ orgId: e.pk, requested: e.slug ?? "" })), now);
+    group.forEach(([oldPk, e], j) => pkMap.insert("sentry.organization", oldPk, e.pk, e.kind, held[j].slug));
   }
 }

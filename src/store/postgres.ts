@@ -6,10 +6,12 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import Cursor from "pg-cursor";
 import type { ModelDef } from "../models/types.js";
+import { copyRows } from "./copy.js";
 import { schemaSql } from "./schema.js";
 import type { Store } from "./types.js";
 
 const PG_MAX_PARAMS = 65_535;
+const COPY_THRESHOLD = 100;
 
 /** Keep bigints as numbers (ids fit in 2^53) and timestamps as text (Date drops microseconds). */
 const types = {
@@ -95,6 +97,9 @@ export class PostgresStore implements Store {
   }
 
   async insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void> {
+    await this.connect();
+    // COPY costs a little more to set up but streams rows 3-5x faster than multi-row INSERT.
+    if (rows.length >= COPY_THRESHOLD) return copyRows(this.client, table, columns, rows);
     const perStatement = Math.max(1, Math.floor(PG_MAX_PARAMS / columns.length));
     const cols = columns.map((c) => `"${c}"`).join(", ");
     for (let start = 0; start < rows.length; start += perStatement) {
