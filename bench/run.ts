@@ -47,10 +47,16 @@ function row(label: string, r: Run, base?: Run): string {
 }
 
 async function benchImport(file: string): Promise<string[]> {
-  const lines = ["| run | rows | seconds | MB/s | rows/s | peak RSS MB | vs baseline |", "|---|---|---|---|---|---|---|"];
+  const lines = [
+    "| run | rows | seconds | MB/s | rows/s | peak RSS MB | vs baseline |",
+    "|---|---|---|---|---|---|---|",
+  ];
   const sqliteBase = child("baseline", join(dir, "base.db"), file);
   const sqliteImport = child("import", join(dir, "import.db"), file);
-  lines.push(row("SQLite baseline (prepared INSERT)", sqliteBase), row("SQLite relo import", sqliteImport, sqliteBase));
+  lines.push(
+    row("SQLite baseline (prepared INSERT)", sqliteBase),
+    row("SQLite relo import", sqliteImport, sqliteBase),
+  );
   if (process.env.BENCH_SKIP_PG !== "1") {
     const s1 = `bench_base_${process.pid}`;
     const s2 = `bench_import_${process.pid}`;
@@ -72,8 +78,16 @@ try {
   const file = join(dir, "export.json");
   // About 41 kB of export per organization of this shape.
   const orgs = Math.max(1, Math.round((sizeMb * 1e6) / 41_000));
-  const entries = await writeSynthetic(file, { orgs, usersPerOrg: 20, teamsPerOrg: 4, projectsPerOrg: 5, keysPerProject: 2 });
-  console.log(`Synthetic org-scope export: ${(statSync(file).size / 1e6).toFixed(1)} MB, ${entries} entries, ${orgs} organizations\n`);
+  const entries = await writeSynthetic(file, {
+    orgs,
+    usersPerOrg: 20,
+    teamsPerOrg: 4,
+    projectsPerOrg: 5,
+    keysPerProject: 2,
+  });
+  console.log(
+    `Synthetic org-scope export: ${(statSync(file).size / 1e6).toFixed(1)} MB, ${entries} entries, ${orgs} organizations\n`,
+  );
   console.log("## Reader");
   console.log(JSON.stringify(await benchReader({ sizeMb: Math.min(sizeMb, 200) })));
   console.log("\n## Import (organizations scope)");

@@ -48,7 +48,10 @@ function cliOnTerminal(args: string[], answer: string): Promise<CliResult> {
   const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
   const command = [process.execPath, ...BIN, ...args].map(quote).join(" ");
   return new Promise((done, fail) => {
-    const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      cwd: ROOT,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let answered = false;
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -115,7 +118,8 @@ const BAD_INPUTS: BadInput[] = [
   {
     name: "an object without pk",
     subcommand: "config",
-    content: () => JSON.stringify([option(1, "a"), { model: "sentry.option", fields: option(2, "b").fields }]),
+    content: () =>
+      JSON.stringify([option(1, "a"), { model: "sentry.option", fields: option(2, "b").fields }]),
     says: [/entry 2 \(byte \d+\) \(sentry\.option\) has no "pk"/],
   },
   {
@@ -138,7 +142,16 @@ const BAD_INPUTS: BadInput[] = [
     content: () =>
       JSON.stringify([
         user(1, "ipuser"),
-        { model: "sentry.userip", pk: 1, fields: { user: 1, ip_address: "999.1.1.1", first_seen: "2024-01-01T00:00:00.000Z", last_seen: "2024-01-01T00:00:00.000Z" } },
+        {
+          model: "sentry.userip",
+          pk: 1,
+          fields: {
+            user: 1,
+            ip_address: "999.1.1.1",
+            first_seen: "2024-01-01T00:00:00.000Z",
+            last_seen: "2024-01-01T00:00:00.000Z",
+          },
+        },
       ]),
     says: [/ValidationError in sentry\.userip #1 \(pk 1\) at byte \d+: Django validation error encountered/],
     kind: "ValidationError",
@@ -158,7 +171,9 @@ const BAD_INPUTS: BadInput[] = [
         { model: "sentry.organization", pk: 1, fields: { name: "Acme", slug: "acme" } },
         { model: "sentry.project", pk: 1, fields: { name: "Web", slug: "web", organization: 7 } },
       ]),
-    says: [/ValidationError in sentry\.project #1 \(pk 1\) at byte \d+: .*sentry\.organization pk 7.*not in the export/],
+    says: [
+      /ValidationError in sentry\.project #1 \(pk 1\) at byte \d+: .*sentry\.organization pk 7.*not in the export/,
+    ],
     kind: "ValidationError",
   },
   {
@@ -188,7 +203,16 @@ describeEachDb("relo import CLI", (kind) => {
       const before = await snapshot(store, TABLES);
       const findings = tempPath("findings.json");
       const path = writeExport(bad.content());
-      const r = await cli(["import", bad.subcommand, path, "--db", db.url, "--no-prompt", "--findings-file", findings]);
+      const r = await cli([
+        "import",
+        bad.subcommand,
+        path,
+        "--db",
+        db.url,
+        "--no-prompt",
+        "--findings-file",
+        findings,
+      ]);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/^relo: error: /m);
       for (const re of bad.says) expect(r.stderr).toMatch(re);
@@ -209,7 +233,15 @@ describeEachDb("relo import CLI", (kind) => {
   it("imports an empty array ([]) successfully, writing nothing", async () => {
     const before = await snapshot(store, TABLES);
     const findings = tempPath("findings.json");
-    const r = await cli(["import", "organizations", writeExport("[]"), "--db", db.url, "--findings-file", findings]);
+    const r = await cli([
+      "import",
+      "organizations",
+      writeExport("[]"),
+      "--db",
+      db.url,
+      "--findings-file",
+      findings,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(findings, "utf8")).toBe("[]");
     expect(await snapshot(store, TABLES)).toBe(before);
@@ -217,7 +249,15 @@ describeEachDb("relo import CLI", (kind) => {
 
   it("#49 --findings-file gets [] on success", async () => {
     const findings = tempPath("findings.json");
-    const r = await cli(["import", "organizations", fixture("fresh-install.json"), "--db", db.url, "--findings-file", findings]);
+    const r = await cli([
+      "import",
+      "organizations",
+      fixture("fresh-install.json"),
+      "--db",
+      db.url,
+      "--findings-file",
+      findings,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(findings, "utf8")).toBe("[]");
     expect(await count(store, "sentry_organization")).toBe(2);
@@ -225,7 +265,15 @@ describeEachDb("relo import CLI", (kind) => {
 
   it("#49 --findings-file gets a one-element RpcImportError array on an import error", async () => {
     const findings = tempPath("findings.json");
-    const r = await cli(["import", "users", writeExport([user(1, "u".repeat(200))]), "--db", db.url, "--findings-file", findings]);
+    const r = await cli([
+      "import",
+      "users",
+      writeExport([user(1, "u".repeat(200))]),
+      "--db",
+      db.url,
+      "--findings-file",
+      findings,
+    ]);
     expect(r.code).toBe(1);
     const written = JSON.parse(readFileSync(findings, "utf8"));
     expect(written).toEqual([
@@ -239,12 +287,22 @@ describeEachDb("relo import CLI", (kind) => {
       },
     ]);
     // The pretty() block is printed too.
-    expect(r.stderr).toContain("RpcImportError(\n    kind: ValidationError,\n    on: InstanceID(model: 'sentry.user', ordinal: 1),");
+    expect(r.stderr).toContain(
+      "RpcImportError(\n    kind: ValidationError,\n    on: InstanceID(model: 'sentry.user', ordinal: 1),",
+    );
   });
 
   it("#48 an IntegrityError prints the four >> hint lines on stderr", async () => {
-    const team = (pk: number) => ({ model: "sentry.team", pk, fields: { organization: 1, slug: "same", name: `T${pk}`, status: 0 } });
-    const path = writeExport([{ model: "sentry.organization", pk: 1, fields: { name: "Acme", slug: "acme" } }, team(1), team(2)]);
+    const team = (pk: number) => ({
+      model: "sentry.team",
+      pk,
+      fields: { organization: 1, slug: "same", name: `T${pk}`, status: 0 },
+    });
+    const path = writeExport([
+      { model: "sentry.organization", pk: 1, fields: { name: "Acme", slug: "acme" } },
+      team(1),
+      team(2),
+    ]);
     const before = await snapshot(store, TABLES);
     const r = await cli(["import", "organizations", path, "--db", db.url]);
     expect(r.code).toBe(1);
@@ -271,24 +329,44 @@ describeEachDb("relo import CLI", (kind) => {
     expect(await snapshot(store, TABLES)).toBe(before);
   });
 
-  it.skipIf(!HAS_SCRIPT)('#41 import global answered "no" prints "Import cancelled." and leaves the database unchanged', async () => {
-    const before = await snapshot(store, TABLES);
-    const r = await cliOnTerminal(["import", "global", fixture("user-with-minimum-privileges.json"), "--db", db.url], "n\r");
-    expect(r.stdout).toContain("irrecoverably delete");
-    expect(r.stdout).toContain("Import cancelled.");
-    expect(r.code, r.stdout).toBe(0);
-    expect(await snapshot(store, TABLES)).toBe(before);
-    expect(await count(store, "auth_user")).toBe(3);
-  });
+  it.skipIf(!HAS_SCRIPT)(
+    '#41 import global answered "no" prints "Import cancelled." and leaves the database unchanged',
+    async () => {
+      const before = await snapshot(store, TABLES);
+      const r = await cliOnTerminal(
+        ["import", "global", fixture("user-with-minimum-privileges.json"), "--db", db.url],
+        "n\r",
+      );
+      expect(r.stdout).toContain("irrecoverably delete");
+      expect(r.stdout).toContain("Import cancelled.");
+      expect(r.code, r.stdout).toBe(0);
+      expect(await snapshot(store, TABLES)).toBe(before);
+      expect(await count(store, "auth_user")).toBe(3);
+    },
+  );
 
   it("import global --no-prompt replaces the database", async () => {
-    const r = await cli(["import", "global", fixture("user-with-minimum-privileges.json"), "--db", db.url, "--no-prompt"]);
+    const r = await cli([
+      "import",
+      "global",
+      fixture("user-with-minimum-privileges.json"),
+      "--db",
+      db.url,
+      "--no-prompt",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect((await rows(store, "auth_user")).map((u) => u.username)).toEqual(["min_user"]);
   });
 
   it("--silent prints nothing on success", async () => {
-    const r = await cli(["import", "organizations", fixture("fresh-install.json"), "--db", db.url, "--silent"]);
+    const r = await cli([
+      "import",
+      "organizations",
+      fixture("fresh-install.json"),
+      "--db",
+      db.url,
+      "--silent",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe("");

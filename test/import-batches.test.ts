@@ -25,7 +25,11 @@ const user = (pk: number | null, username: string) => ({
   pk,
   fields: { password: "pbkdf2_sha256$1$salt$hash", username, name: "", email: `${username}@example.com` },
 });
-const org = (pk: number, slug: string) => ({ model: "sentry.organization", pk, fields: { name: slug, slug } });
+const org = (pk: number, slug: string) => ({
+  model: "sentry.organization",
+  pk,
+  fields: { name: slug, slug },
+});
 const project = (pk: number, organization: number, slug: string) => ({
   model: "sentry.project",
   pk,
@@ -39,7 +43,13 @@ const relay = (pk: number, relayId: string) => ({
 const orgAuthToken = (pk: number, fields: Record<string, unknown>) => ({
   model: "sentry.orgauthtoken",
   pk,
-  fields: { token_hashed: `hash-${pk}`, token_last_characters: "abcd", name: `token ${pk}`, scope_list: ["org:ci"], ...fields },
+  fields: {
+    token_hashed: `hash-${pk}`,
+    token_last_characters: "abcd",
+    name: `token ${pk}`,
+    scope_list: ["org:ci"],
+    ...fields,
+  },
 });
 
 /** The finding of the ImportingError `p` rejects with. */
@@ -108,10 +118,19 @@ describeEachDb("import batches", (kind) => {
   });
 
   it("#30 (relo) a second, separate run of a model continues its ordinals and is imported (Sentry restarts at 1 and skips it)", async () => {
-    const entries = [option(1, "a"), option(2, "b"), option(3, "c"), relay(1, "r1"), option(4, "d"), option(5, "e")];
+    const entries = [
+      option(1, "a"),
+      option(2, "b"),
+      option(3, "c"),
+      relay(1, "r1"),
+      option(4, "d"),
+      option(5, "e"),
+    ];
     await importFile(store, writeExport(entries), { scope: "Config" });
     expect((await rows(store, "sentry_option")).map((o) => o.key)).toEqual(["a", "b", "c", "d", "e"]);
-    const optionChunks = (await chunks(store, "sentry_regionimportchunk")).filter((c) => c.model === "sentry.option");
+    const optionChunks = (await chunks(store, "sentry_regionimportchunk")).filter(
+      (c) => c.model === "sentry.option",
+    );
     expect(optionChunks.map((c) => [c.minOrdinal, c.maxOrdinal])).toEqual([
       [1, 3],
       [4, 5],
@@ -121,7 +140,12 @@ describeEachDb("import batches", (kind) => {
   it("#31 (relo) an unknown model is an ImportingError of kind UnknownModel, not a skip, and nothing is kept", async () => {
     await importFile(store, fixture("single-option.json"), { scope: "Config" });
     const before = await snapshot(store, TABLES);
-    const path = writeExport([option(1, "a"), option(2, "b"), relay(1, "r1"), { model: "sentry.nope", pk: 1, fields: {} }]);
+    const path = writeExport([
+      option(1, "a"),
+      option(2, "b"),
+      relay(1, "r1"),
+      { model: "sentry.nope", pk: 1, fields: {} },
+    ]);
     const f = await finding(importFile(store, path, { scope: "Config" }));
     expect(f.kind).toBe("UnknownModel");
     expect(f.on.model).toBe("sentry.nope");
@@ -130,9 +154,13 @@ describeEachDb("import batches", (kind) => {
   });
 
   it("#32 an object with pk null is silently skipped", async () => {
-    const { stats } = await importFile(store, writeExport([option(1, "a"), option(null, "b"), option(3, "c")]), {
-      scope: "Config",
-    });
+    const { stats } = await importFile(
+      store,
+      writeExport([option(1, "a"), option(null, "b"), option(3, "c")]),
+      {
+        scope: "Config",
+      },
+    );
     expect((await rows(store, "sentry_option")).map((o) => o.key)).toEqual(["a", "c"]);
     expect(stats.of("sentry.option").dropped).toEqual({ "no pk": 1 });
     const [chunk] = await chunks(store, "sentry_regionimportchunk");
@@ -329,7 +357,11 @@ describeEachDb("import batches", (kind) => {
         flags: 10,
       })
       .execute();
-    const native = await store.db.selectFrom("sentry_project").select("id").where("slug", "=", "native").executeTakeFirstOrThrow();
+    const native = await store.db
+      .selectFrom("sentry_project")
+      .select("id")
+      .where("slug", "=", "native")
+      .executeTakeFirstOrThrow();
     expect(Number(native.id)).toBe(10);
   });
 
@@ -338,7 +370,9 @@ describeEachDb("import batches", (kind) => {
     await importFile(store, fixture("fresh-install.json"), { scope: "Organization" });
     await importFile(store, writeExport([option(1, "extra")]), { scope: "Config" });
     expect(await count(store, "auth_user")).toBe(6);
-    const { importUuid } = await importFile(store, fixture("user-with-minimum-privileges.json"), { scope: "Global" });
+    const { importUuid } = await importFile(store, fixture("user-with-minimum-privileges.json"), {
+      scope: "Global",
+    });
     const users = await rows(store, "auth_user");
     expect(users.map((u) => [Number(u.id), u.username])).toEqual([[1, "min_user"]]);
     for (const table of [
@@ -353,8 +387,12 @@ describeEachDb("import batches", (kind) => {
     ]) {
       expect(await count(store, table), table).toBe(0);
     }
-    expect((await rows(store, "sentry_useremail")).map((e) => [Number(e.id), e.email])).toEqual([[1, "testing@example.com"]]);
-    expect((await rows(store, "sentry_email")).map((e) => [Number(e.id), e.email])).toEqual([[1, "testing@example.com"]]);
+    expect((await rows(store, "sentry_useremail")).map((e) => [Number(e.id), e.email])).toEqual([
+      [1, "testing@example.com"],
+    ]);
+    expect((await rows(store, "sentry_email")).map((e) => [Number(e.id), e.email])).toEqual([
+      [1, "testing@example.com"],
+    ]);
     expect((await rows(store, "auth_authenticator")).map((a) => Number(a.id))).toEqual([1]);
     expect((await rows(store, "sentry_userip")).map((a) => Number(a.id))).toEqual([1]);
     const control = await chunks(store, "sentry_controlimportchunk");
@@ -363,7 +401,11 @@ describeEachDb("import batches", (kind) => {
   });
 
   it("#42 sentry.actor entries (even consecutive ones) are removed and a sentry.team's actor field is ignored", async () => {
-    const actor = (pk: number) => ({ model: "sentry.actor", pk, fields: { type: 0, user_id: null, team: 1 } });
+    const actor = (pk: number) => ({
+      model: "sentry.actor",
+      pk,
+      fields: { type: 0, user_id: null, team: 1 },
+    });
     const path = writeExport([
       org(1, "acme"),
       actor(1),

@@ -2,8 +2,7 @@
  * Errors and findings: import.md §16 items 43-50 (importByModel's checks, error kinds, the
  * findings file and `pretty()`). Where relo deliberately differs from Sentry, the test name says so.
  */
-import { readFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -23,7 +22,13 @@ const DESERIALIZATION_PREFIX = "The submitted JSON could not be deserialized int
 const user = (pk: number | null, username: string, extra: Record<string, unknown> = {}) => ({
   model: "sentry.user",
   pk,
-  fields: { password: "pbkdf2_sha256$1$salt$hash", username, name: "", email: "someone@example.com", ...extra },
+  fields: {
+    password: "pbkdf2_sha256$1$salt$hash",
+    username,
+    name: "",
+    email: "someone@example.com",
+    ...extra,
+  },
 });
 
 /** The finding of the ImportingError `p` rejects with. */
@@ -136,7 +141,9 @@ describeEachDb("import errors", (kind) => {
     expect(f.kind).toBe("DeserializationFailed");
     expect(f.reason.startsWith(DESERIALIZATION_PREFIX), f.reason).toBe(true);
     expect(f.reason).toContain("is_staff");
-    const whole = await finding(importFile(store, writeExport([user(1, "alice", { is_staff: "yes" })]), { scope: "User" }));
+    const whole = await finding(
+      importFile(store, writeExport([user(1, "alice", { is_staff: "yes" })]), { scope: "User" }),
+    );
     expect(whole.kind).toBe("DeserializationFailed");
     expect(whole.reason.startsWith(DESERIALIZATION_PREFIX), whole.reason).toBe(true);
     await expectNothingWritten();
@@ -150,7 +157,11 @@ describeEachDb("import errors", (kind) => {
       pk,
       fields: { organization: 1, slug: "same", name: `Team ${pk}`, status: 0 },
     });
-    const path = writeExport([{ model: "sentry.organization", pk: 1, fields: { name: "Acme", slug: "acme" } }, team(1), team(2)]);
+    const path = writeExport([
+      { model: "sentry.organization", pk: 1, fields: { name: "Acme", slug: "acme" } },
+      team(1),
+      team(2),
+    ]);
     const f = await finding(importFile(store, path, { scope: "Organization" }));
     expect(f.kind).toBe("IntegrityError");
     expect(f.on.model).toBe("sentry.team");
@@ -189,7 +200,9 @@ describeEachDb("import errors", (kind) => {
     expect(f.on).toEqual({ model: "sentry.user", ordinal: 2 });
     expect(f.left_pk).toBe(7);
     expect((err as ImportingError).message).toBe(prettyFinding(f));
-    expect(prettyFinding(f)).toContain("on: InstanceID(model: 'sentry.user', ordinal: 2),\n    left_pk: 7,\n    reason: ");
+    expect(prettyFinding(f)).toContain(
+      "on: InstanceID(model: 'sentry.user', ordinal: 2),\n    left_pk: 7,\n    reason: ",
+    );
     expect(await count(store, "auth_user")).toBe(0);
   });
 });
@@ -239,7 +252,9 @@ describe("findings rendering", () => {
     expect(prettyFinding({ ...f, on: { model: "sentry.user", ordinal: null }, reason: "" })).toBe(
       "RpcImportError(\n    kind: ValidationError,\n    on: InstanceID(model: 'sentry.user')\n)",
     );
-    expect(prettyFinding({ ...f, on: { model: "sentry.user", ordinal: 3 }, left_pk: 4, right_pk: 5, reason: "r" })).toBe(
+    expect(
+      prettyFinding({ ...f, on: { model: "sentry.user", ordinal: 3 }, left_pk: 4, right_pk: 5, reason: "r" }),
+    ).toBe(
       "RpcImportError(\n    kind: ValidationError,\n    on: InstanceID(model: 'sentry.user', ordinal: 3),\n    left_pk: 4,\n    right_pk: 5,\n    reason: r\n)",
     );
   });

@@ -15,7 +15,11 @@ import { count, fixture, importFile, rows, writeExport } from "./helpers/import.
 const SUFFIX = "[a-z0-79]";
 const URL_PREFIX = "https://relo.example";
 
-const org = (pk: number, slug: string, name = slug) => ({ model: "sentry.organization", pk, fields: { name, slug } });
+const org = (pk: number, slug: string, name = slug) => ({
+  model: "sentry.organization",
+  pk,
+  fields: { name, slug },
+});
 const user = (pk: number, username: string) => ({
   model: "sentry.user",
   pk,
@@ -43,7 +47,8 @@ const orgAuthToken = (pk: number, organization: number, tokenHashed: string) => 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** A stored datetime as ISO text, whichever database it came from. */
-const iso = (v: unknown) => fromDb({ name: "t", column: "t", type: "datetime", nullable: true }, v) as string | null;
+const iso = (v: unknown) =>
+  fromDb({ name: "t", column: "t", type: "datetime", nullable: true }, v) as string | null;
 
 /** A stored JSON column's value. */
 const json = (v: unknown) => JSON.parse(String(v));
@@ -63,7 +68,9 @@ describeEachDb("import models", (kind) => {
   const slugs = async () => (await rows(store, "sentry_organization")).map((o) => o.slug as string);
 
   async function setUrlPrefix(): Promise<void> {
-    await importFile(store, writeExport([option(1, "system.url-prefix", JSON.stringify(URL_PREFIX))]), { scope: "Config" });
+    await importFile(store, writeExport([option(1, "system.url-prefix", JSON.stringify(URL_PREFIX))]), {
+      scope: "Config",
+    });
   }
 
   it("#51 two imported organizations with slug acme end with distinct slugs, the second acme-XX", async () => {
@@ -96,7 +103,10 @@ describeEachDb("import models", (kind) => {
 
   it("#54 with hideOrganizations imported organizations get status RELOCATION_PENDING_APPROVAL (3)", async () => {
     expect(RELOCATION_PENDING_APPROVAL).toBe(3);
-    await importFile(store, writeExport([org(1, "hidden")]), { scope: "Organization", flags: { hideOrganizations: true } });
+    await importFile(store, writeExport([org(1, "hidden")]), {
+      scope: "Organization",
+      flags: { hideOrganizations: true },
+    });
     await importFile(store, writeExport([org(1, "shown")]), { scope: "Organization" });
     const orgs = await rows(store, "sentry_organization");
     expect(orgs.map((o) => [o.slug, Number(o.status)])).toEqual([
@@ -135,7 +145,12 @@ describeEachDb("import models", (kind) => {
     const match = /^sntrys_([A-Za-z0-9+/=]+)_([A-Za-z0-9+/]{43})$/.exec(token);
     expect(match, token).not.toBeNull();
     const claims = JSON.parse(Buffer.from(match![1], "base64").toString("ascii"));
-    expect(claims).toEqual({ iat: Date.parse(now) / 1000, url: URL_PREFIX, region_url: URL_PREFIX, org: "acme-x1" });
+    expect(claims).toEqual({
+      iat: Date.parse(now) / 1000,
+      url: URL_PREFIX,
+      region_url: URL_PREFIX,
+      org: "acme-x1",
+    });
     expect(sha256(token)).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -160,7 +175,15 @@ describeEachDb("import models", (kind) => {
     const apiToken = (pk: number, fields: Record<string, unknown>) => ({
       model: "sentry.apitoken",
       pk,
-      fields: { user: 1, application: null, scopes: "0", scope_list: ["org:read"], name: null, token_type: null, ...fields },
+      fields: {
+        user: 1,
+        application: null,
+        scopes: "0",
+        scope_list: ["org:read"],
+        name: null,
+        token_type: null,
+        ...fields,
+      },
     });
     const path = writeExport([
       user(1, "tokenowner"),
@@ -172,7 +195,13 @@ describeEachDb("import models", (kind) => {
         hashed_refresh_token: sha256(r1),
         expires_at: "2030-01-01T00:00:00.000Z",
       }),
-      apiToken(2, { token: t2, hashed_token: null, refresh_token: null, hashed_refresh_token: null, expires_at: null }),
+      apiToken(2, {
+        token: t2,
+        hashed_token: null,
+        refresh_token: null,
+        hashed_refresh_token: null,
+        expires_at: null,
+      }),
     ]);
     await importFile(store, path, { scope: "Config" });
     const kept = await rows(store, "sentry_apitoken");
@@ -212,7 +241,15 @@ describeEachDb("import models", (kind) => {
     const key = (pk: number, label: string, publicKey: string, secretKey: string) => ({
       model: "sentry.projectkey",
       pk,
-      fields: { project: 1, label, public_key: publicKey, secret_key: secretKey, roles: "1", status: 0, data: {} },
+      fields: {
+        project: 1,
+        label,
+        public_key: publicKey,
+        secret_key: secretKey,
+        roles: "1",
+        status: 0,
+        data: {},
+      },
     });
     const path = writeExport([
       org(1, "acme"),
@@ -260,7 +297,11 @@ describeEachDb("import models", (kind) => {
     const [before] = await rows(store, "sentry_relay");
     expect(before.relay_id).toBe("541d8473-0a90-4a4e-b536-704f223521b0");
     const path = writeExport([
-      { model: "sentry.relay", pk: 5, fields: { relay_id: before.relay_id, public_key: "replacement-key", is_internal: false } },
+      {
+        model: "sentry.relay",
+        pk: 5,
+        fields: { relay_id: before.relay_id, public_key: "replacement-key", is_internal: false },
+      },
     ]);
 
     const kept = await importFile(store, path, { scope: "Config" });
@@ -289,7 +330,10 @@ describeEachDb("import models", (kind) => {
     expect(reservations).toHaveLength(6);
     for (const o of orgs) {
       const mine = reservations.filter((r) => Number(r.organization_id) === Number(o.id));
-      expect(mine.map((r) => [r.slug, Number(r.reservation_type)]), o.slug).toEqual([[o.slug, 0]]);
+      expect(
+        mine.map((r) => [r.slug, Number(r.reservation_type)]),
+        o.slug,
+      ).toEqual([[o.slug, 0]]);
     }
     expect(new Set(orgs.map((o) => o.slug)).size).toBe(6);
   });
@@ -315,11 +359,20 @@ describeEachDb("import models", (kind) => {
       filterBy: orgSlugFilter(["testing"]),
     });
     // Only members' users are imported: superadmin (user 3, inviter of member 2) is not.
-    expect((await rows(store, "auth_user")).map((u) => u.username)).toEqual(["admin@example.com", "member@example.com"]);
+    expect((await rows(store, "auth_user")).map((u) => u.username)).toEqual([
+      "admin@example.com",
+      "member@example.com",
+    ]);
     const members = await rows(store, "sentry_organizationmember");
     const admin = pkMap.getPk("sentry.user", 1);
     const member = pkMap.getPk("sentry.user", 2);
-    expect(members.map((m) => [m.user_id === null ? null : Number(m.user_id), m.email, m.inviter_id === null ? null : Number(m.inviter_id)])).toEqual([
+    expect(
+      members.map((m) => [
+        m.user_id === null ? null : Number(m.user_id),
+        m.email,
+        m.inviter_id === null ? null : Number(m.inviter_id),
+      ]),
+    ).toEqual([
       [admin, null, null],
       [member, null, null],
       [null, "pending@example.com", admin],

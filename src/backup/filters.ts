@@ -5,8 +5,8 @@
  * organizations, and either selection admits the `sentry.email` rows of the selected users.
  */
 import { ReloError } from "./errors.js";
-import type { Filter } from "./import/context.js";
 import { parseEntry } from "./import/batches.js";
+import type { Filter } from "./import/context.js";
 import type { RawEntry } from "./reader.js";
 
 export function orgSlugFilter(slugs: Iterable<string>): Filter {

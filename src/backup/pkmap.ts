@@ -24,7 +24,9 @@ class ModelMap {
     const hit = this.other.get(old);
     if (hit) return hit;
     const i = this.runIndex(old);
-    return i < 0 ? undefined : { pk: this.newStart[i] + (old - this.oldStart[i]), kind: "Inserted", slug: null };
+    return i < 0
+      ? undefined
+      : { pk: this.newStart[i] + (old - this.oldStart[i]), kind: "Inserted", slug: null };
   }
 
   set(old: number, pk: number, kind: ImportKind, slug: string | null): void {

@@ -33,3 +33,16 @@ export class PkSet {
     return false;
   }
 }
+
+/** A PkSet per model, created on first use. */
+export function pkSetsByModel(): (model: string) => PkSet {
+  const sets = new Map<string, PkSet>();
+  return (model) => {
+    let s = sets.get(model);
+    if (!s) {
+      s = new PkSet();
+      sets.set(model, s);
+    }
+    return s;
+  };
+}

@@ -26,7 +26,9 @@ export function fileSource(path: string, onBytes?: (n: number) => void): FileSou
     size = st.size;
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+    throw new InputError(
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`,
+    );
   }
   return {
     size,
@@ -35,7 +37,10 @@ export function fileSource(path: string, onBytes?: (n: number) => void): FileSou
   };
 }
 
-async function* counted(stream: AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): AsyncGenerator<Uint8Array> {
+async function* counted(
+  stream: AsyncIterable<Uint8Array>,
+  onBytes?: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
   for await (const chunk of stream) {
     onBytes?.(chunk.length);
     yield chunk;
@@ -63,6 +68,10 @@ export async function stdinSource(rereadable: boolean, onBytes?: (n: number) => 
   return { ...src, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function openSource(path: string, rereadable: boolean, onBytes?: (n: number) => void): Promise<FileSource> {
+export async function openSource(
+  path: string,
+  rereadable: boolean,
+  onBytes?: (n: number) => void,
+): Promise<FileSource> {
   return path === "-" ? stdinSource(rereadable, onBytes) : fileSource(path, onBytes);
 }

@@ -10,7 +10,10 @@ export function dbCommand(): Command {
   cmd
     .command("migrate")
     .description("Create every table and index relo needs (safe to run again).")
-    .option("--db <url>", "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)")
+    .option(
+      "--db <url>",
+      "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",
+    )
     .action(async (o) => {
       const store = await openStore(resolveDatabaseUrl(o.db));
       process.stderr.write(`Schema is up to date: ${store.location}\n`);

@@ -3,8 +3,8 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { ImportingError } from "../backup/errors.js";
-import { prettyFinding, writeFindingsFile } from "../backup/findings.js";
 import { orgSlugFilter, usernameFilter } from "../backup/filters.js";
+import { prettyFinding, writeFindingsFile } from "../backup/findings.js";
 import type { Filter, ImportFlags } from "../backup/import/context.js";
 import { importExport } from "../backup/import/run.js";
 import { openSource } from "../backup/source.js";
@@ -30,7 +30,13 @@ const INTEGRITY_HINT = [
 const CLEAR_WARNING =
   "Proceeding with this operation will irrecoverably delete all existing low-volume data - are you sure want to continue?";
 
-async function runImport(src: string, scope: Scope, opts: CommonOpts, flags: Partial<ImportFlags>, filterBy: Filter | null) {
+async function runImport(
+  src: string,
+  scope: Scope,
+  opts: CommonOpts,
+  flags: Partial<ImportFlags>,
+  filterBy: Filter | null,
+) {
   const printer = makePrinter({ silent: opts.silent, prompt: opts.prompt });
   if (scope === "Global" && !(await printer.confirm(CLEAR_WARNING))) {
     printer.echo("Import cancelled.");
@@ -39,7 +45,11 @@ async function runImport(src: string, scope: Scope, opts: CommonOpts, flags: Par
   let progress = startProgress(printer, "Importing", null);
   const source = await openSource(src, filterBy !== null, (n) => progress.bytes(n));
   progress.stop();
-  progress = startProgress(printer, "Importing", source.size === null ? null : source.size * (filterBy ? 2 : 1));
+  progress = startProgress(
+    printer,
+    "Importing",
+    source.size === null ? null : source.size * (filterBy ? 2 : 1),
+  );
   const store = await openStore(resolveDatabaseUrl(opts.db));
   try {
     const result = await importExport(store, source, {
@@ -68,7 +78,10 @@ async function runImport(src: string, scope: Scope, opts: CommonOpts, flags: Par
 
 function common<T extends Command<any, any, any>>(cmd: T): T {
   return cmd
-    .option("--db <url>", "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)")
+    .option(
+      "--db <url>",
+      "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",
+    )
     .option("--findings-file <path>", "write [] on success, or the JSON findings on failure, to this file")
     .option("--no-prompt", "do not ask for confirmation; proceed as if answered yes")
     .option("--silent", "print nothing but errors") as T;
@@ -84,10 +97,19 @@ export function importCommand(): Command {
       .argument("<src>", "export file, or - for standard input")
       .option("--filter-usernames <csv>", "import only these usernames (comma-separated)")
       .option("--filter-usernames-file <path>", "import only the usernames in this file")
-      .option("--merge-users", "reuse an existing user with the same username instead of renaming the import"),
+      .option(
+        "--merge-users",
+        "reuse an existing user with the same username instead of renaming the import",
+      ),
   ).action(async (src, o) => {
     const names = usernameSelection(o.filterUsernames, o.filterUsernamesFile);
-    await runImport(src, "User", o as CommonOpts, { mergeUsers: !!o.mergeUsers }, names ? usernameFilter(names) : null);
+    await runImport(
+      src,
+      "User",
+      o as CommonOpts,
+      { mergeUsers: !!o.mergeUsers },
+      names ? usernameFilter(names) : null,
+    );
   });
 
   common(
@@ -95,11 +117,23 @@ export function importCommand(): Command {
       .command("organizations")
       .description("Import organizations and their users (Organization scope).")
       .argument("<src>", "export file, or - for standard input")
-      .option("--filter-org-slugs <csv>", "import only these organizations (comma-separated slugs) and their members")
-      .option("--merge-users", "reuse an existing user with the same username instead of renaming the import"),
+      .option(
+        "--filter-org-slugs <csv>",
+        "import only these organizations (comma-separated slugs) and their members",
+      )
+      .option(
+        "--merge-users",
+        "reuse an existing user with the same username instead of renaming the import",
+      ),
   ).action(async (src, o) => {
     const slugs = parseCsv(o.filterOrgSlugs);
-    await runImport(src, "Organization", o as CommonOpts, { mergeUsers: !!o.mergeUsers }, slugs ? orgSlugFilter(slugs) : null);
+    await runImport(
+      src,
+      "Organization",
+      o as CommonOpts,
+      { mergeUsers: !!o.mergeUsers },
+      slugs ? orgSlugFilter(slugs) : null,
+    );
   });
 
   common(

@@ -23,9 +23,22 @@ export function program(): Command {
 }
 
 function summary(err: ReloError): string {
-  const e = err as ReloError & { finding?: { kind: string; on: { model: string; ordinal: number | null }; left_pk: number | null; reason: string }; offset?: number };
+  const e = err as ReloError & {
+    finding?: {
+      kind: string;
+      on: { model: string; ordinal: number | null };
+      left_pk: number | null;
+      reason: string;
+    };
+    offset?: number;
+  };
   if (!e.finding) return err.message;
-  const where = [e.finding.on.model, e.finding.on.ordinal ? `#${e.finding.on.ordinal}` : "", e.finding.left_pk ? `(pk ${e.finding.left_pk})` : "", e.offset !== undefined ? `at byte ${e.offset}` : ""];
+  const where = [
+    e.finding.on.model,
+    e.finding.on.ordinal ? `#${e.finding.on.ordinal}` : "",
+    e.finding.left_pk ? `(pk ${e.finding.left_pk})` : "",
+    e.offset !== undefined ? `at byte ${e.offset}` : "",
+  ];
   return `${e.finding.kind} in ${where.filter(Boolean).join(" ")}: ${e.finding.reason}`;
 }
 

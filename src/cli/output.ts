@@ -26,7 +26,9 @@ export function makePrinter(opts: { silent?: boolean; prompt?: boolean }): Print
     async confirm(question) {
       if (!prompt) return true;
       if (!process.stdin.isTTY) {
-        throw new UsageError(`${question}\nCannot ask for confirmation without a terminal: pass --no-prompt to proceed.`);
+        throw new UsageError(
+          `${question}\nCannot ask for confirmation without a terminal: pass --no-prompt to proceed.`,
+        );
       }
       return confirm({ message: question, default: false }, { output: process.stderr });
     },
@@ -55,7 +57,11 @@ export function startProgress(printer: Printer, verb: string, totalBytes: number
   if (printer.silent) return { bytes() {}, rows() {}, stop() {} };
   if (process.stderr.isTTY && totalBytes) {
     const bar = new cliProgress.SingleBar(
-      { format: `${verb} [{bar}] {percentage}% | {mb}/{totalMb} MB | {rows} rows | {rate} rows/s | ETA {eta}s`, stream: process.stderr, hideCursor: true },
+      {
+        format: `${verb} [{bar}] {percentage}% | {mb}/{totalMb} MB | {rows} rows | {rate} rows/s | ETA {eta}s`,
+        stream: process.stderr,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(totalBytes, 0, { mb: "0.0", totalMb: mb(totalBytes), rows: 0, rate: 0 });
@@ -65,8 +71,12 @@ export function startProgress(printer: Printer, verb: string, totalBytes: number
     };
     const timer = setInterval(update, 200);
     return {
-      bytes: (n) => { bytes += n; },
-      rows: (n) => { rows += n; },
+      bytes: (n) => {
+        bytes += n;
+      },
+      rows: (n) => {
+        rows += n;
+      },
       stop() {
         clearInterval(timer);
         update();
@@ -77,12 +87,18 @@ export function startProgress(printer: Printer, verb: string, totalBytes: number
   const timer = setInterval(() => {
     const secs = ((Date.now() - started) / 1000).toFixed(2);
     const of = totalBytes ? ` of ${mb(totalBytes)}` : "";
-    printer.echo(`Still ${verb.toLowerCase()}: ${secs} seconds elapsed (${rows} rows, ${mb(bytes)}${of} MB read).`);
+    printer.echo(
+      `Still ${verb.toLowerCase()}: ${secs} seconds elapsed (${rows} rows, ${mb(bytes)}${of} MB read).`,
+    );
   }, 5000);
   timer.unref();
   return {
-    bytes: (n) => { bytes += n; },
-    rows: (n) => { rows += n; },
+    bytes: (n) => {
+      bytes += n;
+    },
+    rows: (n) => {
+      rows += n;
+    },
     stop: () => clearInterval(timer),
   };
 }
@@ -95,7 +111,8 @@ export function formatStats(stats: ImportStats): string {
     return [model, s.read, s.inserted, s.existing, s.overwritten, dropped].map(String);
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const reasons = [...stats.models].flatMap(([model, s]) =>
     Object.entries(s.dropped).map(([reason, n]) => `  ${model}: ${n} dropped: ${reason}`),
   );

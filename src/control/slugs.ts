@@ -8,10 +8,10 @@
  * reservation per imported organization, owned by user -1.
  */
 import { sql } from "kysely";
+import { idsByValue, insertFields } from "../backup/import/write.js";
 import type { PrimaryKeyMap } from "../backup/pkmap.js";
 import { organizationSlugReservation, ReservationType } from "../models/internal.js";
 import type { Store } from "../store/types.js";
-import { idsByValue, insertFields } from "../backup/import/write.js";
 import { RESERVED_ORGANIZATION_SLUGS } from "./reserved.js";
 import { slugifyInstance } from "./unique.js";
 
@@ -51,7 +51,11 @@ interface Held {
  * Reserves slugs for a group of organizations: what is already known about their requested
  * slugs is read in three queries, and only a slug that must change costs queries of its own.
  */
-async function reserveGroup(store: Store, orgs: { orgId: number; requested: string }[], now: string): Promise<Held[]> {
+async function reserveGroup(
+  store: Store,
+  orgs: { orgId: number; requested: string }[],
+  now: string,
+): Promise<Held[]> {
   const ids = orgs.map((o) => o.orgId);
   const held = await store.db
     .selectFrom(organizationSlugReservation.table)
@@ -89,7 +93,14 @@ async function reserveGroup(store: Store, orgs: { orgId: number; requested: stri
       },
     });
     inGroup.add(slug.toLowerCase());
-    inserts.push({ slug, organization_id: orgId, user_id: -1, region_name: MONOLITH_REGION, reservation_type: ReservationType.PRIMARY, date_added: now });
+    inserts.push({
+      slug,
+      organization_id: orgId,
+      user_id: -1,
+      region_name: MONOLITH_REGION,
+      reservation_type: ReservationType.PRIMARY,
+      date_added: now,
+    });
     if (slug !== requested) {
       await store.db.updateTable("sentry_organization").set({ slug }).where("id", "=", orgId).execute();
     }
@@ -106,7 +117,12 @@ export async function reconcileOrgSlugs(store: Store, pkMap: PrimaryKeyMap, now:
   const inserted = pkMap.entries("sentry.organization").filter(([, e]) => e.kind === "Inserted");
   for (let i = 0; i < inserted.length; i += GROUP) {
     const group = inserted.slice(i, i + GROUP);
-    const held = await reserveGroup(store, group.map(([, e]) => ({ orgId: e.pk, requested: e.slug ?? "" })), now);
-    group.forEach(([oldPk, e], j) => pkMap.insert("sentry.organization", oldPk, e.pk, e.kind, held[j].slug));
+    const held = await reserveGroup(
+      store,
+      group.map(([, e]) => ({ orgId: e.pk, requested: e.slug ?? "" })),
+      now,
+    );
+    for (const [j, [oldPk, e]] of group.entries())
+      pkMap.insert("sentry.organization", oldPk, e.pk, e.kind, held[j].slug);
   }
 }

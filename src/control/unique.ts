@@ -44,13 +44,19 @@ export async function makeUnique(base: string, opts: UniqueOptions): Promise<str
  * lower-case, turn runs of spaces and hyphens into one hyphen, strip leading and trailing `-_`.
  */
 export function slugify(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the class is "every non-ASCII character"
   const ascii = value.normalize("NFKD").replace(/[^\x00-\x7f]/g, "");
-  const cleaned = ascii.replace(/[^\w\s-]/g, "").trim().toLowerCase();
+  const cleaned = ascii
+    .replace(/[^\w\s-]/g, "")
+    .trim()
+    .toLowerCase();
   return cleaned.replace(/[-\s]+/g, "-").replace(/^[-_]+|[-_]+$/g, "");
 }
 
 /** Sentry's `slugify_instance`: slugify, cut to length, strip `-`, make unique. */
 export function slugifyInstance(label: string, opts: UniqueOptions): Promise<string> {
-  const slug = slugify(label).slice(0, opts.maxLength).replace(/^-+|-+$/g, "");
+  const slug = slugify(label)
+    .slice(0, opts.maxLength)
+    .replace(/^-+|-+$/g, "");
   return makeUnique(slug, opts);
 }

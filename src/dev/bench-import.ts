@@ -16,10 +16,13 @@ import { copyRows } from "../store/copy.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/types.js";
 
-
 const [mode, url, file] = process.argv.slice(2);
 
-async function* baselineRows(file: string, dialect: Store["dialect"], onTable: (table: string, cols: string[]) => void) {
+async function* baselineRows(
+  file: string,
+  dialect: Store["dialect"],
+  onTable: (table: string, cols: string[]) => void,
+) {
   for await (const raw of readEntries(createReadStream(file, { highWaterMark: 1 << 20 }))) {
     const { model: name, entry } = parseEntry(raw);
     const model = registry.get(name)!;
@@ -44,7 +47,10 @@ async function baseline(store: Store): Promise<number> {
     };
     let next = "";
     let nextCols: string[] = [];
-    for await (const row of baselineRows(file, store.dialect, (t, c) => { next = t; nextCols = c; })) {
+    for await (const row of baselineRows(file, store.dialect, (t, c) => {
+      next = t;
+      nextCols = c;
+    })) {
       if (next !== table) {
         await flush();
         table = next;
@@ -68,4 +74,11 @@ else {
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 await store.close();
-console.log(JSON.stringify({ seconds, rows, bytes: statSync(file).size, peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+console.log(
+  JSON.stringify({
+    seconds,
+    rows,
+    bytes: statSync(file).size,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);

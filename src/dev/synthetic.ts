@@ -4,8 +4,9 @@
  * It feeds the example in examples/ and the import benchmark. Rows are computed from their
  * indices, so any size streams in constant memory.
  */
-import { createWriteStream } from "node:fs";
+
 import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 
 export interface SyntheticShape {
   orgs: number;
@@ -51,7 +52,11 @@ export function* syntheticEntries(shape: SyntheticShape): Generator<Entry> {
 
   for (let o = 0; o < orgs; o++) {
     for (let u = 0; u < U; u++) {
-      yield { model: "sentry.email", pk: userPk(o, u), fields: { email: username(o, u), date_added: date(u) } };
+      yield {
+        model: "sentry.email",
+        pk: userPk(o, u),
+        fields: { email: username(o, u), date_added: date(u) },
+      };
     }
   }
   for (let o = 0; o < orgs; o++) {
@@ -88,7 +93,13 @@ export function* syntheticEntries(shape: SyntheticShape): Generator<Entry> {
       yield {
         model: "sentry.useremail",
         pk: userPk(o, u),
-        fields: { user: userPk(o, u), email: username(o, u), validation_hash: hex(rand, 32), date_hash_added: date(u), is_verified: true },
+        fields: {
+          user: userPk(o, u),
+          email: username(o, u),
+          validation_hash: hex(rand, 32),
+          date_hash_added: date(u),
+          is_verified: true,
+        },
       };
     }
   }
@@ -96,11 +107,23 @@ export function* syntheticEntries(shape: SyntheticShape): Generator<Entry> {
     yield {
       model: "sentry.organization",
       pk: o + 1,
-      fields: { name: `Org ${o}`, slug: `org-${o}`, status: 0, date_added: date(o), default_role: "member", is_test: false, flags: "1" },
+      fields: {
+        name: `Org ${o}`,
+        slug: `org-${o}`,
+        status: 0,
+        date_added: date(o),
+        default_role: "member",
+        is_test: false,
+        flags: "1",
+      },
     };
   }
   for (let o = 0; o < orgs; o++) {
-    yield { model: "sentry.organizationoption", pk: o + 1, fields: { organization: o + 1, key: "sentry:account-rate-limit", value: 0 } };
+    yield {
+      model: "sentry.organizationoption",
+      pk: o + 1,
+      fields: { organization: o + 1, key: "sentry:account-rate-limit", value: 0 },
+    };
   }
   for (let o = 0; o < orgs; o++) {
     for (let u = 0; u < U; u++) {
@@ -131,7 +154,14 @@ export function* syntheticEntries(shape: SyntheticShape): Generator<Entry> {
       yield {
         model: "sentry.team",
         pk: teamPk(o, t),
-        fields: { organization: o + 1, slug: `team-${t}`, name: `Team ${t}`, status: 0, idp_provisioned: false, date_added: date(t) },
+        fields: {
+          organization: o + 1,
+          slug: `team-${t}`,
+          name: `Team ${t}`,
+          status: 0,
+          idp_provisioned: false,
+          date_added: date(t),
+        },
       };
     }
   }
@@ -169,7 +199,11 @@ export function* syntheticEntries(shape: SyntheticShape): Generator<Entry> {
   let pt = 0;
   for (let o = 0; o < orgs; o++) {
     for (let p = 0; p < P; p++) {
-      yield { model: "sentry.projectteam", pk: ++pt, fields: { project: projectPk(o, p), team: teamPk(o, p % T) } };
+      yield {
+        model: "sentry.projectteam",
+        pk: ++pt,
+        fields: { project: projectPk(o, p), team: teamPk(o, p % T) },
+      };
     }
   }
   let pk = 0;
@@ -199,7 +233,11 @@ export function* syntheticEntries(shape: SyntheticShape): Generator<Entry> {
   let po = 0;
   for (let o = 0; o < orgs; o++) {
     for (let p = 0; p < P; p++) {
-      yield { model: "sentry.projectoption", pk: ++po, fields: { project: projectPk(o, p), key: "sentry:option-epoch", value: 11 } };
+      yield {
+        model: "sentry.projectoption",
+        pk: ++po,
+        fields: { project: projectPk(o, p), key: "sentry:option-epoch", value: 11 },
+      };
     }
   }
 }

@@ -74,7 +74,8 @@ export const appModels: ModelDef[] = [apiApplication, apiToken];
 // Relocation hooks.
 
 /** A token tied to an application only makes sense in a whole-instance restore. */
-apiToken.instanceScope = (fields) => (fields.application === null || fields.application === undefined ? "Config" : "Global");
+apiToken.instanceScope = (fields) =>
+  fields.application === null || fields.application === undefined ? "Config" : "Global";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -88,7 +89,11 @@ async function tokenTaken(ctx: ImportContext, row: PendingRow): Promise<boolean>
   ];
   for (const [column, value] of checks) {
     if (value === null || value === undefined) continue;
-    const hit = await ctx.store.db.selectFrom(apiToken.table).select("id").where(column, "=", value).executeTakeFirst();
+    const hit = await ctx.store.db
+      .selectFrom(apiToken.table)
+      .select("id")
+      .where(column, "=", value)
+      .executeTakeFirst();
     if (hit) return true;
   }
   return false;
@@ -112,7 +117,8 @@ function regenerate(row: PendingRow, ctx: ImportContext): void {
     f.refresh_token = newToken(f.token_type);
     if (f.hashed_refresh_token !== null) f.hashed_refresh_token = sha256(f.refresh_token as string);
   }
-  if (f.expires_at !== null) f.expires_at = new Date(Date.parse(ctx.now) + 30 * 24 * 3600 * 1000).toISOString();
+  if (f.expires_at !== null)
+    f.expires_at = new Date(Date.parse(ctx.now) + 30 * 24 * 3600 * 1000).toISOString();
 }
 
 apiToken.write = async (rows, ctx) => {

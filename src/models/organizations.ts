@@ -66,7 +66,11 @@ export const organizationMember: ModelDef = {
     f.datetime("token_expires_at", { nullable: true, default: null }),
     f.bool("has_global_access", { default: true }),
     // An inviter who is not imported is forgotten; the membership stays.
-    f.fk("inviter_id", "sentry.user", { nullable: true, kind: "HybridCloudForeignKey", clearIfUnmapped: true }),
+    f.fk("inviter_id", "sentry.user", {
+      nullable: true,
+      kind: "HybridCloudForeignKey",
+      clearIfUnmapped: true,
+    }),
     f.int("invite_status", { nullable: true, default: 0 }),
     f.int("type", { default: 50 }),
     f.bool("user_is_active", { default: true }),
@@ -158,7 +162,10 @@ async function orgSlugTaken(ctx: ImportContext, candidate: string): Promise<bool
 
 /** The slug base Sentry's Organization.save starts from: lower case, `_` as `-`, no outer `-`. */
 function slugBase(o: Record<string, unknown>): string {
-  return String(o.slug || o.name).toLowerCase().replace(/_/g, "-").replace(/^-+|-+$/g, "");
+  return String(o.slug || o.name)
+    .toLowerCase()
+    .replace(/_/g, "-")
+    .replace(/^-+|-+$/g, "");
 }
 
 /**
@@ -167,7 +174,11 @@ function slugBase(o: Record<string, unknown>): string {
  * Organizations are never merged.
  */
 organization.write = async (rows, ctx) => {
-  const bases = rows.map((r) => slugBase(r.fields).slice(0, ORG_SLUG_MAX_LENGTH).replace(/^-+|-+$/g, ""));
+  const bases = rows.map((r) =>
+    slugBase(r.fields)
+      .slice(0, ORG_SLUG_MAX_LENGTH)
+      .replace(/^-+|-+$/g, ""),
+  );
   const known = await idsByValue(ctx.store, organization, "slug", bases, { lower: true });
   const inBatch = new Set<string>();
   for (const [i, row] of rows.entries()) {
@@ -187,7 +198,12 @@ organization.write = async (rows, ctx) => {
 
 /** An invite token that exists here already is dropped from the imported invite. */
 organizationMember.write = async (rows, ctx) => {
-  const taken = await idsByValue(ctx.store, organizationMember, "token", rows.map((r) => r.fields.token));
+  const taken = await idsByValue(
+    ctx.store,
+    organizationMember,
+    "token",
+    rows.map((r) => r.fields.token),
+  );
   for (const row of rows) {
     if (row.fields.token !== null && taken.has(row.fields.token)) {
       row.fields.token = null;
@@ -199,7 +215,9 @@ organizationMember.write = async (rows, ctx) => {
 
 /** Python's json.dumps spacing, so a token's payload reads as Sentry's. */
 function pythonJson(payload: Record<string, unknown>): string {
-  return `{${Object.entries(payload).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(", ")}}`;
+  return `{${Object.entries(payload)
+    .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+    .join(", ")}}`;
 }
 
 /** Sentry's org auth token: `sntrys_` + base64(JSON claims) + `_` + base64(32 random bytes). */
@@ -218,7 +236,11 @@ export function mintOrgAuthToken(urlPrefix: string, orgSlug: string, now: string
 orgAuthToken.normalize = async (row: PendingRow, ctx: ImportContext) => {
   const hashed = row.fields.token_hashed;
   if (hashed) {
-    const hit = await ctx.store.db.selectFrom(orgAuthToken.table).select("id").where("token_hashed", "=", hashed).executeTakeFirst();
+    const hit = await ctx.store.db
+      .selectFrom(orgAuthToken.table)
+      .select("id")
+      .where("token_hashed", "=", hashed)
+      .executeTakeFirst();
     if (!hit) return undefined;
   }
   const slug = ctx.pkMap.getSlug("sentry.organization", row.source.organization_id as number);

@@ -159,7 +159,12 @@ const newKey = () => randomBytes(16).toString("hex");
 projectKey.write = async (rows, ctx) => {
   const used = new Set<unknown>();
   for (const column of ["public_key", "secret_key"]) {
-    const hits = await idsByValue(ctx.store, projectKey, column, rows.map((r) => r.fields[column]));
+    const hits = await idsByValue(
+      ctx.store,
+      projectKey,
+      column,
+      rows.map((r) => r.fields[column]),
+    );
     for (const value of hits.keys()) used.add(value);
   }
   for (const row of rows) {

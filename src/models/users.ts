@@ -11,8 +11,8 @@ import { FieldError } from "../backup/import/deserialize.js";
 import { idsByValue, insertFields, replaceOrInsert, rowsByValue } from "../backup/import/write.js";
 import { makeUnique } from "../control/unique.js";
 import { f } from "./fields.js";
-import { lostPasswordHash } from "./internal.js";
 import { belongsToMergedUser, randomAlnum, unusablePassword } from "./hooks.js";
+import { lostPasswordHash } from "./internal.js";
 import type { ModelDef } from "./types.js";
 
 const now = () => new Date().toISOString();
@@ -218,14 +218,26 @@ async function usernameTaken(ctx: ImportContext, candidate: string): Promise<boo
  * address has one, case-insensitively) and the user's `sentry.useremail` row.
  */
 async function createUserEmails(ctx: ImportContext, users: { pk: number; email: string }[]): Promise<void> {
-  const known = await idsByValue(ctx.store, email, "email", users.map((u) => u.email), { lower: true });
+  const known = await idsByValue(
+    ctx.store,
+    email,
+    "email",
+    users.map((u) => u.email),
+    { lower: true },
+  );
   const newEmails = new Map<string, Record<string, unknown>>();
   for (const u of users) {
     const key = u.email.toLowerCase();
     if (!known.has(key) && !newEmails.has(key)) newEmails.set(key, { email: u.email, date_added: ctx.now });
   }
   await insertFields(ctx.store, email, [...newEmails.values()]);
-  const rows = users.map((u) => ({ user: u.pk, email: u.email, validation_hash: secureToken(), date_hash_added: ctx.now, is_verified: false }));
+  const rows = users.map((u) => ({
+    user: u.pk,
+    email: u.email,
+    validation_hash: secureToken(),
+    date_hash_added: ctx.now,
+    is_verified: false,
+  }));
   await insertFields(ctx.store, userEmail, rows);
 }
 
@@ -236,9 +248,15 @@ async function createUserEmails(ctx: ImportContext, users: { pk: number; email: 
 user.write = async (rows, ctx) => {
   for (const row of rows) {
     if (!row.fields.username) row.fields.username = row.fields.email;
-    if (!row.fields.username) throw new FieldError("username", "field `username` must not be empty", true, row);
+    if (!row.fields.username)
+      throw new FieldError("username", "field `username` must not be empty", true, row);
   }
-  const existing = await idsByValue(ctx.store, user, "username", rows.map((r) => r.fields.username));
+  const existing = await idsByValue(
+    ctx.store,
+    user,
+    "username",
+    rows.map((r) => r.fields.username),
+  );
   const inBatch = new Set<string>();
   // Usernames inserted earlier in this batch, exactly (the collision test is case-sensitive) → index in `inserts`.
   const batchNames = new Map<string, number>();
@@ -270,12 +288,17 @@ user.write = async (rows, ctx) => {
     inserts.push(row);
     results.push(null);
   }
-  const pks = await insertFields(ctx.store, user, inserts.map((r) => r.fields));
+  const pks = await insertFields(
+    ctx.store,
+    user,
+    inserts.map((r) => r.fields),
+  );
   let next = 0;
   for (let i = 0; i < results.length; i++) {
     if (results[i] !== null) continue;
     const merged = mergedInto.get(i);
-    results[i] = merged !== undefined ? { pk: pks[merged], kind: "Existing" } : { pk: pks[next++], kind: "Inserted" };
+    results[i] =
+      merged !== undefined ? { pk: pks[merged], kind: "Existing" } : { pk: pks[next++], kind: "Inserted" };
   }
   const created = inserts.map((r, i) => ({ pk: pks[i], email: r.fields.email as string }));
   if (ctx.scope !== "Global") {
@@ -325,7 +348,13 @@ async function writeByKey(
 
 /** One row per address (case-insensitively): the import takes over an existing row. */
 email.write = async (rows, ctx) => {
-  const existing = await idsByValue(ctx.store, email, "email", rows.map((r) => r.fields.email), { lower: true });
+  const existing = await idsByValue(
+    ctx.store,
+    email,
+    "email",
+    rows.map((r) => r.fields.email),
+    { lower: true },
+  );
   return writeByKey(rows, ctx, email, (f) => String(f.email).toLowerCase(), existing, "Existing");
 };
 
@@ -341,13 +370,28 @@ userEmail.normalize = (row, ctx) => {
 };
 
 /** Rows whose (user, `column`) pair exists already, keyed `user<NUL>value`. */
-async function idsByUserAnd(ctx: ImportContext, model: ModelDef, column: string, rows: PendingRow[]): Promise<Map<unknown, number>> {
-  const found = await rowsByValue(ctx.store, model, "user_id", rows.map((r) => r.fields.user));
+async function idsByUserAnd(
+  ctx: ImportContext,
+  model: ModelDef,
+  column: string,
+  rows: PendingRow[],
+): Promise<Map<unknown, number>> {
+  const found = await rowsByValue(
+    ctx.store,
+    model,
+    "user_id",
+    rows.map((r) => r.fields.user),
+  );
   return new Map(found.map((r) => [`${r.user_id}\u0000${r[column]}`, Number(r.id)]));
 }
 
 /** Writes rows over existing (user, `column`) rows, or inserts them; always `Inserted` (Sentry). */
-async function writeOverUserPairs(rows: PendingRow[], ctx: ImportContext, model: ModelDef, column: string): Promise<WriteResult[]> {
+async function writeOverUserPairs(
+  rows: PendingRow[],
+  ctx: ImportContext,
+  model: ModelDef,
+  column: string,
+): Promise<WriteResult[]> {
   const existing = await idsByUserAnd(ctx, model, column, rows);
   return writeByKey(rows, ctx, model, (f) => `${f.user}\u0000${f[column]}`, existing, "Inserted");
 }

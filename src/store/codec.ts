@@ -18,8 +18,10 @@ export function canonicalDatetime(value: string | Date): string {
 
 export function isDatetime(value: string): boolean {
   if (CANONICAL.test(value)) return !Number.isNaN(Date.parse(value));
-  return /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value) &&
-    !Number.isNaN(new Date(value).getTime());
+  return (
+    /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value) &&
+    !Number.isNaN(new Date(value).getTime())
+  );
 }
 
 export function toDb(field: FieldDef, value: unknown, dialect: Dialect): unknown {

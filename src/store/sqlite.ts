@@ -74,6 +74,13 @@ export class SqliteStore implements Store {
    * Ids come from MAX(id) once per table and transaction, then from a counter, so ids handed out
    * but not yet inserted are never handed out twice.
    */
+  async claimIds(table: string, ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.allocateIds(table, 0); // starts the table's counter
+    const highest = ids.reduce((a, b) => Math.max(a, b), 0);
+    this.nextIds.set(table, Math.max(this.nextIds.get(table)!, highest + 1));
+  }
+
   async allocateIds(table: string, n: number): Promise<number[]> {
     let next = this.nextIds.get(table);
     if (next === undefined) {
@@ -83,9 +90,6 @@ export class SqliteStore implements Store {
     this.nextIds.set(table, next + n);
     return Array.from({ length: n }, (_, i) => next + i);
   }
-
-  /** SQLite's rowid ids always continue after MAX(id), so there is no sequence to move. */
-  async resetSequence(_table: string): Promise<void> {}
 
   async truncate(table: string): Promise<void> {
     this.raw.exec(`DELETE FROM "${table}"`);

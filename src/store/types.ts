@@ -19,10 +19,14 @@ export interface Store {
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** Inserts rows given as value arrays in `columns` order. */
   insertRows(table: string, columns: string[], rows: unknown[][]): Promise<void>;
-  /** Reserves `n` new primary keys for a table, ascending. */
+  /**
+   * Reserves `n` new primary keys for a table, ascending. Every insert goes through this. When
+   * the transaction commits, the table's id sequence continues after them, so later native
+   * inserts (Sentry's own) do not collide.
+   */
   allocateIds(table: string, n: number): Promise<number[]>;
-  /** Makes the table's id sequence continue after MAX(id), so later native inserts don't collide. */
-  resetSequence(table: string): Promise<void>;
+  /** Records pks a caller chose itself (a restore keeping ids), so allocation continues after them. */
+  claimIds(table: string, ids: number[]): Promise<void>;
   /** Deletes every row of a table and restarts its ids at 1. */
   truncate(table: string): Promise<void>;
   /** Streams rows of a query (cursor on PostgreSQL, iterator on SQLite). */

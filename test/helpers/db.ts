@@ -27,7 +27,9 @@ async function postgresReachable(): Promise<boolean> {
     if (process.env.CI === "true") {
       throw new Error(`CI=true but PostgreSQL at ${PG_URL} is unreachable: ${(err as Error).message}`);
     }
-    console.warn(`PostgreSQL at ${PG_URL} is unreachable; skipping PostgreSQL variants: ${(err as Error).message}`);
+    console.warn(
+      `PostgreSQL at ${PG_URL} is unreachable; skipping PostgreSQL variants: ${(err as Error).message}`,
+    );
     return false;
   } finally {
     await client.end().catch(() => {});
@@ -51,7 +53,12 @@ export async function freshDb(kind: DbKind): Promise<TestDb> {
   if (kind === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "relo-test-"));
     const url = join(dir, "relo.db");
-    return { kind, url, open: () => openStore(url), dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      kind,
+      url,
+      open: () => openStore(url),
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const schema = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const u = new URL(PG_URL);

@@ -32,7 +32,10 @@ export async function rows(store: Store, table: string): Promise<Record<string, 
 }
 
 export async function count(store: Store, table: string): Promise<number> {
-  const r = await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+  const r = await store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 

@@ -5,7 +5,7 @@
  */
 import { ACCEPTED_SCOPES, possibleScopes } from "../../models/registry.js";
 import type { ModelDef, RelocationScope } from "../../models/types.js";
-import { importError, ImportingError, RpcImportErrorKind } from "../errors.js";
+import { ImportingError, importError, RpcImportErrorKind } from "../errors.js";
 import type { PkSet } from "../pkset.js";
 import type { Batch, Entry } from "./batches.js";
 import { type Chunk, findChunk, writeChunk } from "./chunks.js";
@@ -30,7 +30,13 @@ export interface BatchEnv {
 }
 
 /** Where an entry sits, for error messages. */
-function failure(model: ModelDef, ordinal: number, entry: Entry, kind: string, reason: string): ImportingError {
+function failure(
+  model: ModelDef,
+  ordinal: number,
+  entry: Entry,
+  kind: string,
+  reason: string,
+): ImportingError {
   const err = importError(kind as RpcImportErrorKind, { model: model.name, ordinal }, reason, entry.pk);
   err.offset = entry.offset;
   return err;
@@ -66,8 +72,13 @@ function remapForeignKeys(model: ModelDef, row: PendingRow, env: BatchEnv, entry
       continue;
     }
     if (env.strictReferences !== false && !env.seen(field.fk.model).has(old as number)) {
-      throw failure(model, row.ordinal, entry, RpcImportErrorKind.ValidationError,
-        `\`${field.name}\` references ${field.fk.model} pk ${old}, which is not in the export before it`);
+      throw failure(
+        model,
+        row.ordinal,
+        entry,
+        RpcImportErrorKind.ValidationError,
+        `\`${field.name}\` references ${field.fk.model} pk ${old}, which is not in the export before it`,
+      );
     }
     return `references a ${field.fk.model} that was not imported`;
   }
@@ -95,9 +106,15 @@ async function prepare(
     fields = deserializeFields(model, entry.fields);
   } catch (err) {
     if (!(err instanceof FieldError)) throw err;
-    if (err.isValidation) throw failure(model, ordinal, entry, RpcImportErrorKind.ValidationError, err.message);
-    throw failure(model, ordinal, entry, RpcImportErrorKind.DeserializationFailed,
-      `The submitted JSON could not be deserialized into Django model instances. ${err.message}`);
+    if (err.isValidation)
+      throw failure(model, ordinal, entry, RpcImportErrorKind.ValidationError, err.message);
+    throw failure(
+      model,
+      ordinal,
+      entry,
+      RpcImportErrorKind.DeserializationFailed,
+      `The submitted JSON could not be deserialized into Django model instances. ${err.message}`,
+    );
   }
   const row: PendingRow = { ordinal, oldPk: entry.pk, fields, source: { ...fields } };
   const dropped = remapForeignKeys(model, row, env, entry);
@@ -154,7 +171,11 @@ function asImportError(err: unknown, batch: Batch): ImportingError {
   } else if (e.code && (/^[0-9A-Z]{5}$/.test(e.code) || e.code.startsWith("SQLITE_"))) {
     result = importError(RpcImportErrorKind.DatabaseError, on, message);
   } else {
-    result = importError(RpcImportErrorKind.Unknown, on, `Unknown internal error occurred: ${e.stack ?? message}`);
+    result = importError(
+      RpcImportErrorKind.Unknown,
+      on,
+      `Unknown internal error occurred: ${e.stack ?? message}`,
+    );
   }
   result.offset = batch.entries[0]?.offset;
   return result;
@@ -165,7 +186,8 @@ async function importBatchRows(batch: Batch, env: BatchEnv): Promise<number> {
   const ctx: ImportContext = { ...env.ctx, model };
   const seen = env.seen(model.name);
   env.stats.read(model.name, entries.length);
-  const existing = env.resuming === false ? null : await findChunk(ctx.store, model, ctx.flags.importUuid, minOrdinal);
+  const existing =
+    env.resuming === false ? null : await findChunk(ctx.store, model, ctx.flags.importUuid, minOrdinal);
   if (existing) {
     for (const e of entries) if (e.pk !== null) seen.add(e.pk);
     replay(existing, env, model);

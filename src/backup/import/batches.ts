@@ -5,7 +5,7 @@
  */
 import { DELETED_FIELDS, DELETED_MODELS, type Registry } from "../../models/registry.js";
 import type { ModelDef } from "../../models/types.js";
-import { importError, InputError, RpcImportErrorKind } from "../errors.js";
+import { InputError, importError, RpcImportErrorKind } from "../errors.js";
 import type { RawEntry } from "../reader.js";
 
 /**
@@ -52,10 +52,14 @@ export function parseEntry(raw: RawEntry): { model: string; entry: Entry } {
   }
   if (!("pk" in v)) throw new InputError(`${where(raw)} (${model}) has no "pk"`, raw.offset);
   if (v.pk !== null && !Number.isSafeInteger(v.pk)) {
-    throw new InputError(`${where(raw)} (${model}): "pk" must be an integer, got ${JSON.stringify(v.pk)}`, raw.offset);
+    throw new InputError(
+      `${where(raw)} (${model}): "pk" must be an integer, got ${JSON.stringify(v.pk)}`,
+      raw.offset,
+    );
   }
   const fields = v.fields ?? {};
-  if (!isObject(fields)) throw new InputError(`${where(raw)} (${model}): "fields" must be an object`, raw.offset);
+  if (!isObject(fields))
+    throw new InputError(`${where(raw)} (${model}): "fields" must be an object`, raw.offset);
   return { model, entry: { pk: v.pk as number | null, fields, offset: raw.offset } };
 }
 
@@ -76,8 +80,11 @@ export async function* batches(
     if (DELETED_MODELS.has(name)) continue;
     const model = registry.get(name);
     if (!model) {
-      throw importError(RpcImportErrorKind.UnknownModel, { model: name, ordinal: null },
-        `The model \`${name}\` could not be found (${where(raw)})`);
+      throw importError(
+        RpcImportErrorKind.UnknownModel,
+        { model: name, ordinal: null },
+        `The model \`${name}\` could not be found (${where(raw)})`,
+      );
     }
     const deleted = DELETED_FIELDS[name];
     if (deleted) for (const f of deleted) delete entry.fields[f];

@@ -9,7 +9,7 @@ import type { Scope } from "../../models/types.js";
 import type { Store } from "../../store/types.js";
 import { importError, RpcImportErrorKind } from "../errors.js";
 import { PrimaryKeyMap } from "../pkmap.js";
-import { PkSet } from "../pkset.js";
+import { pkSetsByModel } from "../pkset.js";
 import { type BatchEnv, importBatch } from "./batch.js";
 import type { Entry } from "./batches.js";
 import type { Filter, ImportFlags } from "./context.js";
@@ -32,25 +32,38 @@ export async function importByModel(store: Store, args: ImportByModelArgs): Prom
   const registry = args.registry ?? defaultRegistry;
   const on = { model: args.model, ordinal: null };
   if (args.minOrdinal < 1) {
-    throw importError(RpcImportErrorKind.InvalidMinOrdinal, on,
-      `The model \`${args.model}\` was offset with an invalid \`min_ordinal\` of \`${args.minOrdinal}\``);
+    throw importError(
+      RpcImportErrorKind.InvalidMinOrdinal,
+      on,
+      `The model \`${args.model}\` was offset with an invalid \`min_ordinal\` of \`${args.minOrdinal}\``,
+    );
   }
   const model = registry.get(args.model);
-  if (!model) throw importError(RpcImportErrorKind.UnknownModel, on, `The model \`${args.model}\` could not be found`);
+  if (!model)
+    throw importError(RpcImportErrorKind.UnknownModel, on, `The model \`${args.model}\` could not be found`);
   if (!args.scope) {
-    throw importError(RpcImportErrorKind.UnspecifiedScope, on, "The RPC was called incorrectly, please set an `ImportScope` parameter");
+    throw importError(
+      RpcImportErrorKind.UnspecifiedScope,
+      on,
+      "The RPC was called incorrectly, please set an `ImportScope` parameter",
+    );
   }
   if (!args.flags.importUuid) {
     throw importError(RpcImportErrorKind.MissingImportUUID, on, "Must specify `import_uuid` when importing");
   }
   const entries = parseBatch(args.json, args.model);
   const out = new PrimaryKeyMap();
-  const seen = new Map<string, PkSet>();
   const env: BatchEnv = {
     ctx: {
       store,
       scope: args.scope,
-      flags: { mergeUsers: false, overwriteConfigs: false, hideOrganizations: false, ...args.flags, importUuid: args.flags.importUuid },
+      flags: {
+        mergeUsers: false,
+        overwriteConfigs: false,
+        hideOrganizations: false,
+        ...args.flags,
+        importUuid: args.flags.importUuid,
+      },
       pkMap: args.pkMap,
       now: new Date().toISOString(),
       option: async () => null,
@@ -58,11 +71,7 @@ export async function importByModel(store: Store, args: ImportByModelArgs): Prom
     filters: args.filters ?? [],
     stats: new ImportStats(),
     strictReferences: false,
-    seen: (m) => {
-      let s = seen.get(m);
-      if (!s) seen.set(m, (s = new PkSet()));
-      return s;
-    },
+    seen: pkSetsByModel(),
   };
   await store.transaction(() => importBatch({ model, entries, minOrdinal: args.minOrdinal }, env));
   for (const [old, e] of args.pkMap.entries(model.name)) out.insert(model.name, old, e.pk, e.kind, e.slug);
@@ -71,8 +80,11 @@ export async function importByModel(store: Store, args: ImportByModelArgs): Prom
 
 function parseBatch(json: string, modelName: string): Entry[] {
   const fail = (why: string) =>
-    importError(RpcImportErrorKind.DeserializationFailed, { model: modelName, ordinal: null },
-      `The submitted JSON could not be deserialized into Django model instances. ${why}`);
+    importError(
+      RpcImportErrorKind.DeserializationFailed,
+      { model: modelName, ordinal: null },
+      `The submitted JSON could not be deserialized into Django model instances. ${why}`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -82,10 +94,15 @@ function parseBatch(json: string, modelName: string): Entry[] {
   if (!Array.isArray(parsed)) throw fail("Expected a JSON array.");
   return parsed.map((item) => {
     const v = item as { model?: unknown; pk?: unknown; fields?: unknown };
-    if (typeof v?.model !== "string" || typeof v.fields !== "object") throw fail("Each entry needs `model` and `fields`.");
+    if (typeof v?.model !== "string" || typeof v.fields !== "object")
+      throw fail("Each entry needs `model` and `fields`.");
     if (v.model.toLowerCase() !== modelName) {
-      throw importError(RpcImportErrorKind.UnexpectedModel, { model: v.model, ordinal: null },
-        `Received model of kind \`${v.model}\` when \`${modelName}\` was expected`, typeof v.pk === "number" ? v.pk : null);
+      throw importError(
+        RpcImportErrorKind.UnexpectedModel,
+        { model: v.model, ordinal: null },
+        `Received model of kind \`${v.model}\` when \`${modelName}\` was expected`,
+        typeof v.pk === "number" ? v.pk : null,
+      );
     }
     return { pk: (v.pk as number | null) ?? null, fields: v.fields as Record<string, unknown>, offset: 0 };
   });

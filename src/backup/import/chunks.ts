@@ -5,9 +5,9 @@
  */
 import { controlImportChunk, controlImportChunkReplica, regionImportChunk } from "../../models/internal.js";
 import type { ImportKind, ModelDef } from "../../models/types.js";
+import { fromDb } from "../../store/codec.js";
 import type { Store } from "../../store/types.js";
 import { insertFields } from "./write.js";
-import { fromDb } from "../../store/codec.js";
 
 export interface ChunkEntry {
   oldPk: number;
@@ -59,7 +59,12 @@ function chunkFromRow(row: Record<string, any>, table: ModelDef): Chunk {
   const entries: ChunkEntry[] = [];
   const add = (map: Record<string, number | string>, kind: ImportKind) => {
     for (const [old, pk] of Object.entries(map)) {
-      entries.push({ oldPk: Number(old), pk: Number(pk), kind, slug: kind === "Inserted" ? ((identifiers[old] as string) ?? null) : null });
+      entries.push({
+        oldPk: Number(old),
+        pk: Number(pk),
+        kind,
+        slug: kind === "Inserted" ? ((identifiers[old] as string) ?? null) : null,
+      });
     }
   };
   add(json("inserted_map"), "Inserted");

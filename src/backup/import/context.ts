@@ -1,10 +1,9 @@
 /**
  * The types the import stages and the models' relocation hooks share.
  */
-import type { ModelDef, Scope } from "../../models/types.js";
+import type { ImportKind, ModelDef, Scope } from "../../models/types.js";
 import type { Store } from "../../store/types.js";
 import type { PrimaryKeyMap } from "../pkmap.js";
-import type { ImportKind } from "../../models/types.js";
 
 /** Sentry's ImportFlags. */
 export interface ImportFlags {

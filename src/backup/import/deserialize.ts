@@ -6,8 +6,8 @@
  */
 import Type, { type TSchema } from "typebox";
 import { Compile } from "typebox/compile";
-import { isDatetime } from "../../store/codec.js";
 import type { FieldDef, ModelDef } from "../../models/types.js";
+import { isDatetime } from "../../store/codec.js";
 import type { PendingRow } from "./context.js";
 
 /** A field value that cannot be imported. Write hooks throw it with the offending `row`. */
@@ -61,8 +61,15 @@ function typeName(v: unknown): string {
 }
 
 function describeExpected(field: FieldDef): string {
-  const t = { int: "an integer", bigint: "an integer", float: "a number", bool: "true or false",
-    bitfield: "a decimal string", json: "JSON" }[field.type as string] ?? "a string";
+  const t =
+    {
+      int: "an integer",
+      bigint: "an integer",
+      float: "a number",
+      bool: "true or false",
+      bitfield: "a decimal string",
+      json: "JSON",
+    }[field.type as string] ?? "a string";
   return field.nullable ? `${t} or null` : t;
 }
 
@@ -73,14 +80,24 @@ function defaultValue(field: FieldDef): unknown {
 
 function checkValue(field: FieldDef, value: unknown): void {
   if (!checkerFor(field).Check(value)) {
-    throw new FieldError(field.name, `field \`${field.name}\` must be ${describeExpected(field)}, got ${typeName(value)} ${JSON.stringify(value)?.slice(0, 60)}`);
+    throw new FieldError(
+      field.name,
+      `field \`${field.name}\` must be ${describeExpected(field)}, got ${typeName(value)} ${JSON.stringify(value)?.slice(0, 60)}`,
+    );
   }
   if (typeof value !== "string") return;
   if (field.type === "datetime" && !isDatetime(value)) {
-    throw new FieldError(field.name, `field \`${field.name}\` is not a valid datetime: ${JSON.stringify(value)}`);
+    throw new FieldError(
+      field.name,
+      `field \`${field.name}\` is not a valid datetime: ${JSON.stringify(value)}`,
+    );
   }
   if (field.maxLength !== undefined && [...value].length > field.maxLength) {
-    throw new FieldError(field.name, `field \`${field.name}\` must have at most ${field.maxLength} characters (it has ${[...value].length})`, true);
+    throw new FieldError(
+      field.name,
+      `field \`${field.name}\` must have at most ${field.maxLength} characters (it has ${[...value].length})`,
+      true,
+    );
   }
 }
 

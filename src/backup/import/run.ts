@@ -1,24 +1,24 @@
 /**
  * Sentry's import flow, in order: build filters (a pre-read of the export when a selection was
  * given), then in one transaction: clear the tables (Global scope), import every batch in file
- * order, reset id sequences, reconcile organization slugs against the slug reservations, and
+ * order, reconcile organization slugs against the slug reservations, and
  * write the organization auth tokens that were held back until the slugs were final.
  *
  * Unlike Sentry, the slug reconciliation and the auth tokens are inside the transaction too, so a
  * failure anywhere leaves the database exactly as it was.
  */
 import { randomUUID } from "node:crypto";
+import { reconcileOrgSlugs } from "../../control/slugs.js";
 import { registry as defaultRegistry, type Registry } from "../../models/registry.js";
 import type { Scope } from "../../models/types.js";
 import { fromDb } from "../../store/codec.js";
 import type { Store } from "../../store/types.js";
-import { reconcileOrgSlugs } from "../../control/slugs.js";
 import { buildFilters } from "../filters.js";
-import { PkSet } from "../pkset.js";
 import { PrimaryKeyMap } from "../pkmap.js";
-import { readEntries, type RawEntry } from "../reader.js";
-import { type Batch, batches, DEFAULT_BATCH_SIZE } from "./batches.js";
+import { pkSetsByModel } from "../pkset.js";
+import { type RawEntry, readEntries } from "../reader.js";
 import { type BatchEnv, importBatch } from "./batch.js";
+import { type Batch, batches, DEFAULT_BATCH_SIZE } from "./batches.js";
 import type { Filter, ImportFlags } from "./context.js";
 import { ImportStats } from "./stats.js";
 
@@ -62,39 +62,42 @@ export async function importExport(store: Store, source: Source, opts: ImportOpt
   const filters = opts.filterBy ? await buildFilters(opts.filterBy, readEntries(source.open())) : [];
   const pkMap = new PrimaryKeyMap();
   const stats = new ImportStats();
-  const seen = new Map<string, PkSet>();
   const env: BatchEnv = {
-    ctx: { store, scope: opts.scope, flags, pkMap, now: new Date().toISOString(), option: optionReader(store) },
+    ctx: {
+      store,
+      scope: opts.scope,
+      flags,
+      pkMap,
+      now: new Date().toISOString(),
+      option: optionReader(store),
+    },
     filters,
     stats,
     resuming: opts.flags?.importUuid !== undefined,
-    seen: (model) => {
-      let s = seen.get(model);
-      if (!s) seen.set(model, (s = new PkSet()));
-      return s;
-    },
+    seen: pkSetsByModel(),
   };
   await store.transaction(async () => {
     if (opts.scope === "Global") await clearTables(store, registry);
     const deferred: Batch[] = [];
-    const touched = new Set<string>();
-    for await (const batch of batches(readEntries(source.open()), registry, opts.batchSize ?? DEFAULT_BATCH_SIZE)) {
+    for await (const batch of batches(
+      readEntries(source.open()),
+      registry,
+      opts.batchSize ?? DEFAULT_BATCH_SIZE,
+    )) {
       if (DEFERRED_MODELS.has(batch.model.name)) {
         deferred.push(batch);
         continue;
       }
-      await runBatch(batch, env, touched, opts);
+      await runBatch(batch, env, opts);
     }
     await reconcileOrgSlugs(store, pkMap, env.ctx.now);
-    for (const batch of deferred) await runBatch(batch, env, touched, opts);
-    for (const table of touched) await store.resetSequence(table);
+    for (const batch of deferred) await runBatch(batch, env, opts);
   });
   return { importUuid: flags.importUuid, pkMap, stats };
 }
 
-async function runBatch(batch: Batch, env: BatchEnv, touched: Set<string>, opts: ImportOptions): Promise<void> {
-  const written = await importBatch(batch, env);
-  if (written > 0) touched.add(batch.model.table);
+async function runBatch(batch: Batch, env: BatchEnv, opts: ImportOptions): Promise<void> {
+  await importBatch(batch, env);
   opts.onBatch?.(batch.model.name, batch.entries.length);
 }
 

@@ -28,7 +28,9 @@ export async function insertFields(
   pks: (number | undefined)[] = [],
 ): Promise<number[]> {
   if (rows.length === 0) return [];
-  const fresh = await store.allocateIds(model.table, rows.length - pks.filter((p) => p !== undefined).length);
+  const chosen = pks.filter((p): p is number => p !== undefined);
+  await store.claimIds(model.table, chosen);
+  const fresh = await store.allocateIds(model.table, rows.length - chosen.length);
   const ids = rows.map((_, i) => pks[i] ?? (fresh.shift() as number));
   const values = rows.map((fields, i) => [ids[i], ...encodeFields(model, fields, store)]);
   await store.insertRows(model.table, ["id", ...columnsOf(model)], values);
@@ -37,7 +39,12 @@ export async function insertFields(
 
 /** Sentry's default write: a plain insert of every row. */
 export async function insertAll(rows: PendingRow[], ctx: ImportContext): Promise<WriteResult[]> {
-  const ids = await insertFields(ctx.store, ctx.model, rows.map((r) => r.fields), rows.map((r) => r.pk));
+  const ids = await insertFields(
+    ctx.store,
+    ctx.model,
+    rows.map((r) => r.fields),
+    rows.map((r) => r.pk),
+  );
   return ids.map((pk) => ({ pk, kind: "Inserted" as const }));
 }
 
@@ -91,7 +98,11 @@ export async function findByFields(
  * Sentry's OverwritableConfigMixin, for Config-scope rows: a row whose unique key already exists
  * is kept (`Existing`) or, with overwrite_configs, written over (`Overwrite`); otherwise inserted.
  */
-export async function writeConfigRow(row: PendingRow, ctx: ImportContext, rowScope: string): Promise<WriteResult> {
+export async function writeConfigRow(
+  row: PendingRow,
+  ctx: ImportContext,
+  rowScope: string,
+): Promise<WriteResult> {
   const sets = uniquesWithoutForeignKeys(ctx.model);
   if (rowScope === "Config" && sets.length === 1) {
     const existing = await findByFields(ctx.store, ctx.model, sets[0], row.fields);
@@ -120,7 +131,13 @@ export async function idsByValue(
   opts: { lower?: boolean } = {},
 ): Promise<Map<unknown, number>> {
   const out = new Map<unknown, number>();
-  const distinct = [...new Set(values.filter((v) => v !== null && v !== undefined).map((v) => (opts.lower ? String(v).toLowerCase() : v)))];
+  const distinct = [
+    ...new Set(
+      values
+        .filter((v) => v !== null && v !== undefined)
+        .map((v) => (opts.lower ? String(v).toLowerCase() : v)),
+    ),
+  ];
   for (let i = 0; i < distinct.length; i += IN_CHUNK) {
     const chunk = distinct.slice(i, i + IN_CHUNK);
     const ref = opts.lower ? sql`lower(${sql.ref(column)})` : sql.ref(column);
@@ -145,7 +162,13 @@ export async function rowsByValue(
   const distinct = [...new Set(values.filter((v) => v !== null && v !== undefined))];
   const out: Record<string, any>[] = [];
   for (let i = 0; i < distinct.length; i += IN_CHUNK) {
-    out.push(...(await store.db.selectFrom(model.table).selectAll().where(column, "in", distinct.slice(i, i + IN_CHUNK)).execute()));
+    out.push(
+      ...(await store.db
+        .selectFrom(model.table)
+        .selectAll()
+        .where(column, "in", distinct.slice(i, i + IN_CHUNK))
+        .execute()),
+    );
   }
   return out;
 }
@@ -163,7 +186,10 @@ export async function replaceOrInsert(
 ): Promise<number[]> {
   const ids = replace.filter((id): id is number => id !== undefined);
   for (let i = 0; i < ids.length; i += IN_CHUNK) {
-    await store.db.deleteFrom(model.table).where("id", "in", ids.slice(i, i + IN_CHUNK)).execute();
+    await store.db
+      .deleteFrom(model.table)
+      .where("id", "in", ids.slice(i, i + IN_CHUNK))
+      .execute();
   }
   return insertFields(store, model, rows, replace);
 }
