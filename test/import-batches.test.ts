@@ -2,14 +2,14 @@
  * Orchestration and batching: import.md §16 items 30-42 (item 41 is a CLI behavior, tested in
  * cli-import.test.ts). Where relo deliberately differs from Sentry, the test name says so.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ImportingError } from "../src/backup/errors.js";
 import type { Finding } from "../src/backup/findings.js";
 import { importByModel } from "../src/backup/import/by-model.js";
 import { PrimaryKeyMap } from "../src/backup/pkmap.js";
 import { registry } from "../src/models/registry.js";
 import type { Store } from "../src/store/types.js";
-import { describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
+import { describeEachDb, useFreshStore } from "./helpers/db.js";
 import { count, fixture, importFile, rows, snapshot, writeExport } from "./helpers/import.js";
 
 const TABLES = registry.ordered.map((m) => m.table);
@@ -82,15 +82,9 @@ async function chunks(store: Store, table: string) {
 }
 
 describeEachDb("import batches", (kind) => {
-  let db: TestDb;
   let store: Store;
-  beforeEach(async () => {
-    db = await freshDb(kind);
-    store = await db.open();
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.dispose();
+  useFreshStore(kind, (s) => {
+    store = s;
   });
 
   it("#30 a run of 45 objects imports in batches 1, 21, 41 (relo: with Sentry's batch size of 20; relo's default batches are larger)", async () => {

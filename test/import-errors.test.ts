@@ -5,14 +5,14 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ImportingError } from "../src/backup/errors.js";
 import { type Finding, findingsJson, prettyFinding, writeFindingsFile } from "../src/backup/findings.js";
 import { type ImportByModelArgs, importByModel } from "../src/backup/import/by-model.js";
 import { PrimaryKeyMap } from "../src/backup/pkmap.js";
 import { registry } from "../src/models/registry.js";
 import type { Store } from "../src/store/types.js";
-import { describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
+import { describeEachDb, useFreshStore } from "./helpers/db.js";
 import { count, fixture, importFile, snapshot, writeExport } from "./helpers/import.js";
 
 const TABLES = registry.ordered.map((m) => m.table);
@@ -47,15 +47,9 @@ function tempPath(name: string): string {
 }
 
 describeEachDb("import errors", (kind) => {
-  let db: TestDb;
   let store: Store;
-  beforeEach(async () => {
-    db = await freshDb(kind);
-    store = await db.open();
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.dispose();
+  useFreshStore(kind, (s) => {
+    store = s;
   });
 
   const batch = (overrides: Partial<ImportByModelArgs> = {}): ImportByModelArgs => ({

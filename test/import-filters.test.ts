@@ -6,12 +6,12 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { UsageError } from "../src/backup/errors.js";
 import { orgSlugFilter, usernameFilter } from "../src/backup/filters.js";
 import { usernameSelection } from "../src/cli/args.js";
 import type { Store } from "../src/store/types.js";
-import { describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
+import { describeEachDb, useFreshStore } from "./helpers/db.js";
 import { importFile, rows, writeExport } from "./helpers/import.js";
 
 type Fields = Record<string, unknown>;
@@ -117,15 +117,9 @@ const orgsExport = (extra: unknown[] = []) =>
   ]);
 
 describeEachDb("filters", (kind) => {
-  let db: TestDb;
   let store: Store;
-  beforeEach(async () => {
-    db = await freshDb(kind);
-    store = await db.open();
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.dispose();
+  useFreshStore(kind, (s) => {
+    store = s;
   });
 
   const usernames = async () => (await rows(store, "auth_user")).map((u) => u.username);

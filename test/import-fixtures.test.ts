@@ -3,25 +3,19 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ImportingError } from "../src/backup/errors.js";
 import { registry } from "../src/models/registry.js";
 import type { Scope } from "../src/models/types.js";
 import { fromDb } from "../src/store/codec.js";
 import type { Store } from "../src/store/types.js";
-import { type DbKind, describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
+import { type DbKind, describeEachDb, useFreshStore } from "./helpers/db.js";
 import { count, FIXTURES, fixture, importFile, rows, writeExport } from "./helpers/import.js";
 
 describeEachDb("fresh-install.json", (kind) => {
-  let db: TestDb;
   let store: Store;
-  beforeEach(async () => {
-    db = await freshDb(kind);
-    store = await db.open();
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.dispose();
+  useFreshStore(kind, (s) => {
+    store = s;
   });
 
   it("imports in Organization scope", async () => {
@@ -101,15 +95,9 @@ async function failureOf(result: Promise<unknown>): Promise<ImportingError> {
 
 /** A fresh store per test, on the given database kind. */
 function storePerTest(kind: DbKind): () => Store {
-  let db: TestDb;
   let store: Store;
-  beforeEach(async () => {
-    db = await freshDb(kind);
-    store = await db.open();
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.dispose();
+  useFreshStore(kind, (s) => {
+    store = s;
   });
   return () => store;
 }

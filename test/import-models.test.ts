@@ -4,12 +4,12 @@
  * Sentry, the test name says so.
  */
 import { createHash } from "node:crypto";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { orgSlugFilter } from "../src/backup/filters.js";
 import { mintOrgAuthToken, RELOCATION_PENDING_APPROVAL } from "../src/models/organizations.js";
 import { fromDb } from "../src/store/codec.js";
 import type { Store } from "../src/store/types.js";
-import { describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
+import { describeEachDb, useFreshStore } from "./helpers/db.js";
 import { count, fixture, importFile, rows, writeExport } from "./helpers/import.js";
 
 const SUFFIX = "[a-z0-79]";
@@ -54,15 +54,9 @@ const iso = (v: unknown) =>
 const json = (v: unknown) => JSON.parse(String(v));
 
 describeEachDb("import models", (kind) => {
-  let db: TestDb;
   let store: Store;
-  beforeEach(async () => {
-    db = await freshDb(kind);
-    store = await db.open();
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.dispose();
+  useFreshStore(kind, (s) => {
+    store = s;
   });
 
   const slugs = async () => (await rows(store, "sentry_organization")).map((o) => o.slug as string);

@@ -2,10 +2,10 @@
  * Conformance checklist (spec/import.md §16) items 1-6: import scopes and flags. Item 7 (CONTROL
  * silo) does not apply: relo is a single-process monolith.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { Scope } from "../src/models/types.js";
 import type { Store } from "../src/store/types.js";
-import { describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
+import { describeEachDb, useFreshStore } from "./helpers/db.js";
 import { count, fixture, importFile, rows, writeExport } from "./helpers/import.js";
 
 const CHUNK_TABLES = [
@@ -26,15 +26,9 @@ const user = (pk: number, username: string) => ({
 });
 
 describeEachDb("scopes and flags", (kind) => {
-  let db: TestDb;
   let store: Store;
-  beforeEach(async () => {
-    db = await freshDb(kind);
-    store = await db.open();
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.dispose();
+  useFreshStore(kind, (s) => {
+    store = s;
   });
 
   it("#1 importing a file containing an Organization in User scope imports no Organization rows and reports success", async () => {

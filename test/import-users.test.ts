@@ -3,12 +3,12 @@
  * plus --merge-users and --overwrite-configs cases.
  */
 import { pbkdf2Sync } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ImportingError } from "../src/backup/errors.js";
 import { registry } from "../src/models/registry.js";
 import type { Scope } from "../src/models/types.js";
 import type { Store } from "../src/store/types.js";
-import { describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
+import { describeEachDb, useFreshStore } from "./helpers/db.js";
 import { count, fixture, importFile, rows, snapshot, writeExport } from "./helpers/import.js";
 
 /** A Django pbkdf2_sha256 hash, so tests can tell whether a stored hash still verifies. */
@@ -81,15 +81,9 @@ const userRoleUser = (pk: number, userPk: number, rolePk: number) => ({
 const ALL_TABLES = registry.ordered.map((m) => m.table);
 
 describeEachDb("users", (kind) => {
-  let db: TestDb;
   let store: Store;
-  beforeEach(async () => {
-    db = await freshDb(kind);
-    store = await db.open();
-  });
-  afterEach(async () => {
-    await store.close();
-    await db.dispose();
+  useFreshStore(kind, (s) => {
+    store = s;
   });
 
   /** Imports a file holding user `alice` (pk 1) in Organization scope, as the "existing" alice. */

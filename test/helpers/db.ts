@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { describe } from "vitest";
+import { afterEach, beforeEach, describe } from "vitest";
 import { openStore } from "../../src/store/open.js";
 import type { Store } from "../../src/store/types.js";
 
@@ -80,4 +80,22 @@ export async function freshDb(kind: DbKind): Promise<TestDb> {
 /** Runs a describe block once per database kind. */
 export function describeEachDb(name: string, fn: (kind: DbKind) => void): void {
   for (const kind of DB_KINDS) describe(`${name} [${kind}]`, () => fn(kind));
+}
+
+/**
+ * Gives each test of the enclosing block a fresh, empty database: `onOpen` receives the open
+ * store (and its TestDb) before each test; both are closed and removed after it.
+ */
+export function useFreshStore(kind: DbKind, onOpen: (store: Store, db: TestDb) => void): void {
+  let db: TestDb;
+  let store: Store;
+  beforeEach(async () => {
+    db = await freshDb(kind);
+    store = await db.open();
+    onOpen(store, db);
+  });
+  afterEach(async () => {
+    await store.close();
+    await db.dispose();
+  });
 }
