@@ -25,7 +25,8 @@ const dir = mkdtempSync(join(tmpdir(), "relo-bench-"));
 
 function child(mode: string, db: string, file: string): Run {
   // Compiled JS, not tsx: the TypeScript loader would add ~100 MB to every peak RSS.
-  const out = execFileSync(process.execPath, ["dist/dev/bench-import.js", mode, db, file], {
+  // The heap cap bin/relo.js runs the CLI with.
+  const out = execFileSync(process.execPath, ["--max-old-space-size=160", "dist/dev/bench-import.js", mode, db, file], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 1 << 20,
