@@ -26,11 +26,15 @@ const dir = mkdtempSync(join(tmpdir(), "relo-bench-"));
 function child(mode: string, db: string, file: string): Run {
   // Compiled JS, not tsx: the TypeScript loader would add ~100 MB to every peak RSS.
   // The heap cap bin/relo.js runs the CLI with.
-  const out = execFileSync(process.execPath, ["--max-old-space-size=160", "dist/dev/bench-import.js", mode, db, file], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-    maxBuffer: 1 << 20,
-  });
+  const out = execFileSync(
+    process.execPath,
+    ["--max-old-space-size=160", "dist/dev/bench-import.js", mode, db, file],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(out.trim().split("\n").pop()!);
 }
 
