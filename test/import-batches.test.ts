@@ -3,14 +3,12 @@
  * cli-import.test.ts). Where relo deliberately differs from Sentry, the test name says so.
  */
 import { expect, it } from "vitest";
-import { ImportingError } from "../src/backup/errors.js";
-import type { Finding } from "../src/backup/findings.js";
 import { importByModel } from "../src/backup/import/by-model.js";
 import { PrimaryKeyMap } from "../src/backup/pkmap.js";
 import { registry } from "../src/models/registry.js";
 import type { Store } from "../src/store/types.js";
 import { describeEachDb, useFreshStore } from "./helpers/db.js";
-import { count, fixture, importFile, rows, snapshot, writeExport } from "./helpers/import.js";
+import { count, finding, fixture, importFile, rows, snapshot, writeExport } from "./helpers/import.js";
 
 const TABLES = registry.ordered.map((m) => m.table);
 const UUID = "0123456789abcdef0123456789abcdef";
@@ -51,17 +49,6 @@ const orgAuthToken = (pk: number, fields: Record<string, unknown>) => ({
     ...fields,
   },
 });
-
-/** The finding of the ImportingError `p` rejects with. */
-async function finding(p: Promise<unknown>): Promise<Finding> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ImportingError) return err.finding;
-    throw err;
-  }
-  throw new Error("expected an ImportingError");
-}
 
 /** Import chunks of a table as plain numbers and maps, in id order. */
 async function chunks(store: Store, table: string) {

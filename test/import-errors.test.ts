@@ -13,7 +13,7 @@ import { PrimaryKeyMap } from "../src/backup/pkmap.js";
 import { registry } from "../src/models/registry.js";
 import type { Store } from "../src/store/types.js";
 import { describeEachDb, useFreshStore } from "./helpers/db.js";
-import { count, fixture, importFile, snapshot, writeExport } from "./helpers/import.js";
+import { count, finding, fixture, importFile, snapshot, writeExport } from "./helpers/import.js";
 
 const TABLES = registry.ordered.map((m) => m.table);
 const UUID = "fedcba9876543210fedcba9876543210";
@@ -30,17 +30,6 @@ const user = (pk: number | null, username: string, extra: Record<string, unknown
     ...extra,
   },
 });
-
-/** The finding of the ImportingError `p` rejects with. */
-async function finding(p: Promise<unknown>): Promise<Finding> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ImportingError) return err.finding;
-    throw err;
-  }
-  throw new Error("expected an ImportingError");
-}
 
 function tempPath(name: string): string {
   return join(mkdtempSync(join(tmpdir(), "relo-findings-")), name);

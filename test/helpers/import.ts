@@ -4,6 +4,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ImportingError } from "../../src/backup/errors.js";
+import type { Finding } from "../../src/backup/findings.js";
 import { type ImportOptions, importExport } from "../../src/backup/import/run.js";
 import { fileSource } from "../../src/backup/source.js";
 import type { Store } from "../../src/store/types.js";
@@ -44,4 +46,15 @@ export async function snapshot(store: Store, tables: string[]): Promise<string> 
   const out: Record<string, unknown> = {};
   for (const t of tables) out[t] = await rows(store, t);
   return JSON.stringify(out);
+}
+
+/** The finding of the ImportingError `p` rejects with (fails if `p` resolves or throws otherwise). */
+export async function finding(p: Promise<unknown>): Promise<Finding> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ImportingError) return err.finding;
+    throw err;
+  }
+  throw new Error("expected an ImportingError");
 }
