@@ -18,6 +18,9 @@ const ROOT = resolve(import.meta.dirname, "..");
 const BIN = ["--import", "tsx", "src/cli/bin.ts"];
 const TABLES = registry.ordered.map((m) => m.table);
 const HAS_SCRIPT = spawnSync("script", ["--version"]).status === 0;
+// In CI a missing `script` must fail the prompt test, not skip it.
+if (!HAS_SCRIPT && process.env.CI === "true")
+  throw new Error("CI=true but util-linux `script` is not installed");
 
 interface CliResult {
   code: number;

@@ -3,6 +3,7 @@
  * cli-import.test.ts). Where relo deliberately differs from Sentry, the test name says so.
  */
 import { expect, it } from "vitest";
+import { SENTRY_BATCH_SIZE } from "../src/backup/import/batches.js";
 import { importByModel } from "../src/backup/import/by-model.js";
 import { PrimaryKeyMap } from "../src/backup/pkmap.js";
 import { registry } from "../src/models/registry.js";
@@ -79,7 +80,7 @@ describeEachDb("import batches", (kind) => {
     const seen: [string, number][] = [];
     const { importUuid } = await importFile(store, writeExport(entries), {
       scope: "Config",
-      batchSize: 20,
+      batchSize: SENTRY_BATCH_SIZE,
       onBatch: (model, n) => seen.push([model, n]),
     });
     expect(seen).toEqual([

@@ -63,14 +63,6 @@ export class ImportingError extends ReloError {
   }
 }
 
-/** An export failed on a model; `finding` is the RpcExportError Sentry would report. */
-export class ExportingError extends ReloError {
-  override name = "ExportingError";
-  constructor(readonly finding: Finding) {
-    super(prettyFinding(finding));
-  }
-}
-
 export function importError(
   kind: RpcImportErrorKind,
   on: InstanceID,

@@ -119,11 +119,6 @@ export class PrimaryKeyMap {
     return this.byModel.get(model)?.get(oldPk)?.slug ?? null;
   }
 
-  /** The new pks of a model. */
-  getPks(model: string): Set<number> {
-    return new Set([...this.entries(model)].map(([, e]) => e.pk));
-  }
-
   entries(model: string): [number, PkEntry][] {
     return [...(this.byModel.get(model)?.entries() ?? [])];
   }

@@ -46,14 +46,8 @@ export function pyNumber(n: number): string {
   return `${mantissa}e${sign}${digits}`;
 }
 
-/** Raw JSON text to splice in verbatim (a number lexeme kept from the input, say). */
-export class RawJson {
-  constructor(readonly text: string) {}
-}
-
 export function dumpJson(value: unknown, opts: DumpOptions, level = 0): string {
   if (value === null || value === undefined) return "null";
-  if (value instanceof RawJson) return value.text;
   switch (typeof value) {
     case "string":
       return asciiString(value);

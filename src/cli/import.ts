@@ -27,6 +27,8 @@ const INTEGRITY_HINT = [
   ">> https://github.com/getsentry/sentry/issues/new/choose",
 ].join("\n");
 
+const MERGE_USERS_HELP = "reuse an existing user with the same username instead of renaming the import";
+
 const CLEAR_WARNING =
   "Proceeding with this operation will irrecoverably delete all existing low-volume data - are you sure want to continue?";
 
@@ -97,10 +99,7 @@ export function importCommand(): Command {
       .argument("<src>", "export file, or - for standard input")
       .option("--filter-usernames <csv>", "import only these usernames (comma-separated)")
       .option("--filter-usernames-file <path>", "import only the usernames in this file")
-      .option(
-        "--merge-users",
-        "reuse an existing user with the same username instead of renaming the import",
-      ),
+      .option("--merge-users", MERGE_USERS_HELP),
   ).action(async (src, o) => {
     const names = usernameSelection(o.filterUsernames, o.filterUsernamesFile);
     await runImport(
@@ -121,10 +120,7 @@ export function importCommand(): Command {
         "--filter-org-slugs <csv>",
         "import only these organizations (comma-separated slugs) and their members",
       )
-      .option(
-        "--merge-users",
-        "reuse an existing user with the same username instead of renaming the import",
-      ),
+      .option("--merge-users", MERGE_USERS_HELP),
   ).action(async (src, o) => {
     const slugs = parseCsv(o.filterOrgSlugs);
     await runImport(
@@ -141,7 +137,7 @@ export function importCommand(): Command {
       .command("config")
       .description("Import instance configuration and the users it names (Config scope).")
       .argument("<src>", "export file, or - for standard input")
-      .option("--merge-users", "reuse an existing user with the same username instead of renaming the import")
+      .option("--merge-users", MERGE_USERS_HELP)
       .option("--overwrite-configs", "overwrite existing options, relays and roles instead of keeping them"),
   ).action(async (src, o) => {
     const flags = { mergeUsers: !!o.mergeUsers, overwriteConfigs: !!o.overwriteConfigs };

@@ -1,7 +1,7 @@
 /**
  * Small pieces the models' relocation hooks share.
  */
-import { randomBytes, randomInt } from "node:crypto";
+import { randomInt } from "node:crypto";
 import type { ImportContext, PendingRow } from "../backup/import/context.js";
 
 const ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -11,10 +11,6 @@ export function randomAlnum(length: number): string {
   let out = "";
   for (let i = 0; i < length; i++) out += ALNUM[randomInt(ALNUM.length)];
   return out;
-}
-
-export function randomHex(bytes: number): string {
-  return randomBytes(bytes).toString("hex");
 }
 
 /**

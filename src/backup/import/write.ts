@@ -31,7 +31,8 @@ export async function insertFields(
   const chosen = pks.filter((p): p is number => p !== undefined);
   await store.claimIds(model.table, chosen);
   const fresh = await store.allocateIds(model.table, rows.length - chosen.length);
-  const ids = rows.map((_, i) => pks[i] ?? (fresh.shift() as number));
+  let next = 0;
+  const ids = rows.map((_, i) => pks[i] ?? fresh[next++]);
   const values = rows.map((fields, i) => [ids[i], ...encodeFields(model, fields, store)]);
   await store.insertRows(model.table, ["id", ...columnsOf(model)], values);
   return ids;
