@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { ReloError } from "../backup/errors.js";
+import { backupCommand } from "./backup.js";
 import { dbCommand } from "./db.js";
 import { importCommand } from "./import.js";
 
@@ -14,6 +15,7 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride();
   p.addCommand(importCommand());
+  p.addCommand(backupCommand());
   p.addCommand(dbCommand());
   for (const c of p.commands) {
     c.exitOverride();

@@ -18,6 +18,7 @@ import { createReadStream, createWriteStream, renameSync, rmSync, statSync } fro
 import { basename, dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { ReloError } from "../errors.js";
 import { DecryptionError, EncryptionError } from "./errors.js";
 import { FernetDecrypter, FernetEncrypter, generateFernetKey } from "./fernet.js";
 import { kmsDecrypt, kmsPublicKey, parseKmsConfig } from "./kms.js";
@@ -161,13 +162,15 @@ export async function decryptToFile(tarPath: string, decryptor: Decryptor, dest:
   }
 }
 
-/** Renames `from` to `to`, copying when they are on different file systems. */
+/** Renames `from` to `to` (copying across file systems, or into a FIFO or device already at `to`). */
 async function move(from: string, to: string): Promise<void> {
+  const copy = () => pipeline(createReadStream(from), createWriteStream(to, { mode: 0o600 }));
+  if (statSync(to, { throwIfNoEntry: false })) return copy();
   try {
     renameSync(from, to);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
-    await pipeline(createReadStream(from), createWriteStream(to, { mode: 0o600 }));
+    await copy();
   }
 }
 
@@ -181,8 +184,14 @@ async function decryptInto(tarPath: string, decryptor: Decryptor, out: string): 
   );
 }
 
-/** Runs `write` on a hidden sibling of `path`, then renames it to `path`; removes it on failure. */
+/**
+ * Runs `write` on a hidden sibling of `path`, then renames it to `path`; removes it on failure.
+ * A FIFO or device (`/dev/stdout`) is written directly, since renaming would replace it.
+ */
 async function intoPlace(path: string, write: (partial: string) => Promise<void>): Promise<void> {
+  const existing = statSync(path, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) throw new ReloError(`${path} is a directory`);
+  if (existing && !existing.isFile()) return write(path);
   const partial = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString("hex")}.partial`);
   try {
     await write(partial);
