@@ -71,3 +71,22 @@ export function importError(
 ): ImportingError {
   return new ImportingError({ finding: "RpcImportError", kind, on, left_pk: leftPk, right_pk: null, reason });
 }
+
+/** An export failed on a model; `finding` is the RpcExportError Sentry would report. */
+export class ExportingError extends ReloError {
+  override name = "ExportingError";
+  constructor(readonly finding: Finding) {
+    super(prettyFinding(finding));
+  }
+}
+
+export function exportError(kind: RpcExportErrorKind, model: string, reason: string): ExportingError {
+  return new ExportingError({
+    finding: "RpcExportError",
+    kind,
+    on: { model, ordinal: null },
+    left_pk: null,
+    right_pk: null,
+    reason,
+  });
+}

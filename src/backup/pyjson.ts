@@ -34,16 +34,49 @@ export function asciiString(s: string): string {
   return `${out}"`;
 }
 
-/** A number as Python's repr writes a float or int (`1e+16`, `1.5e-07`). */
-export function pyNumber(n: number): string {
+/**
+ * A number whose JSON text JavaScript cannot carry in a `number`: a float with an integral value
+ * (`100.0`, which `JSON.parse` turns into `100`) or an integer beyond 2^53. `text` is what Python
+ * writes for it, so an export reproduces Sentry's bytes.
+ */
+export class PyNumber {
+  constructor(readonly text: string) {}
+  toJSON(): number {
+    return Number(this.text);
+  }
+}
+
+/** Python's `repr(float)`: shortest round-trip digits, exponent form below 1e-4 or from 1e16. */
+export function pyFloat(n: number): string {
   if (!Number.isFinite(n)) return n > 0 ? "Infinity" : n < 0 ? "-Infinity" : "NaN";
-  const s = String(n);
-  const e = s.indexOf("e");
-  if (e < 0) return s;
-  const mantissa = s.slice(0, e);
-  const sign = s[e + 1] === "-" ? "-" : "+";
-  const digits = s.slice(e + 2).padStart(2, "0");
-  return `${mantissa}e${sign}${digits}`;
+  if (n === 0) return Object.is(n, -0) ? "-0.0" : "0.0";
+  const sign = n < 0 ? "-" : "";
+  const [mantissa, exp] = Math.abs(n).toExponential().split("e");
+  const digits = mantissa.replace(".", "");
+  const e = Number(exp);
+  if (e < -4 || e >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${m}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+  }
+  const point = e + 1;
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}.0`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/**
+ * A JavaScript number as Python writes the value it came from: integral values as ints (a float
+ * with an integral value arrives as a PyNumber instead), everything else as Python's float repr.
+ */
+export function pyNumber(n: number): string {
+  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
+  return pyFloat(n);
+}
+
+/** Python's text for a JSON number lexeme: ints exactly, floats by `repr(float(lexeme))`. */
+export function pyNumberText(lexeme: string): string {
+  if (/^-?\d+$/.test(lexeme)) return BigInt(lexeme).toString();
+  return pyFloat(Number(lexeme));
 }
 
 export function dumpJson(value: unknown, opts: DumpOptions, level = 0): string {
@@ -58,6 +91,7 @@ export function dumpJson(value: unknown, opts: DumpOptions, level = 0): string {
     case "boolean":
       return value ? "true" : "false";
   }
+  if (value instanceof PyNumber) return value.text;
   if (Array.isArray(value)) return dumpArray(value, opts, level);
   return dumpObject(value as Record<string, unknown>, opts, level);
 }
@@ -77,8 +111,21 @@ function dumpArray(items: unknown[], opts: DumpOptions, level: number): string {
 function dumpObject(obj: Record<string, unknown>, opts: DumpOptions, level: number): string {
   let keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
   if (keys.length === 0) return "{}";
-  if (opts.sortKeys) keys = keys.sort();
+  if (opts.sortKeys) keys = keys.sort(byCodePoint);
   const sep = separators(opts, level);
   const parts = keys.map((k) => `${asciiString(k)}: ${dumpJson(obj[k], opts, level + 1)}`);
   return `{${sep.open}${parts.join(sep.item)}${sep.close}}`;
+}
+
+/** Python's string order (by code point); JavaScript's default sort compares UTF-16 units. */
+export function byCodePoint(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
 }

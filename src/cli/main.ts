@@ -6,6 +6,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { ReloError } from "../backup/errors.js";
 import { backupCommand } from "./backup.js";
 import { dbCommand } from "./db.js";
+import { exportCommand } from "./export.js";
 import { importCommand } from "./import.js";
 
 export function program(): Command {
@@ -15,6 +16,7 @@ export function program(): Command {
     .showHelpAfterError()
     .exitOverride();
   p.addCommand(importCommand());
+  p.addCommand(exportCommand());
   p.addCommand(backupCommand());
   p.addCommand(dbCommand());
   for (const c of p.commands) {
@@ -46,8 +48,12 @@ function summary(err: ReloError): string {
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    // A command that completes but must report failure (compare found differences) sets exitCode.
+    process.exitCode = undefined;
     await program().parseAsync(argv);
-    return 0;
+    const code = typeof process.exitCode === "number" ? process.exitCode : 0;
+    process.exitCode = undefined;
+    return code;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof ReloError) {

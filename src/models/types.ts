@@ -82,6 +82,9 @@ export interface FieldDef {
   caseInsensitive?: boolean;
 }
 
+/** Rows a conditional unique set applies to: `field` is null, or `field` equals `equals`. */
+export type UniqueCondition = { field: string; isNull: true } | { field: string; equals: string | boolean };
+
 /** One row as it travels through import and export: an export entry, field values as JSON. */
 export interface Instance {
   model: string;
@@ -89,6 +92,7 @@ export interface Instance {
   fields: Record<string, unknown>;
 }
 
+import type { ExportContext } from "../backup/export/context.js";
 import type { ImportContext, PendingRow, WriteResult } from "../backup/import/context.js";
 
 /** Sentry's ImportKind. */
@@ -105,6 +109,11 @@ export interface ModelDef {
   fields: FieldDef[];
   /** Unique field sets, by field name, each sorted, as in detailed.json. */
   uniques: string[][];
+  /**
+   * Sentry's conditional unique constraints: the unique set (its field names joined with `,`)
+   * holds only for rows matching the condition, e.g. one pinned search per user.
+   */
+  uniqueConditions?: Record<string, UniqueCondition>;
   /** Models this one must follow in import order without a foreign key to them. */
   relocationDependencies?: string[];
   /** detailed.json's `dangling`. */
@@ -123,4 +132,18 @@ export interface ModelDef {
    * (`Existing`) or, with `--overwrite-configs`, written over (`Overwrite`).
    */
   overwritableConfig?: boolean;
+  /** A string primary key of at most this many characters instead of an integer id (nodestore_node). */
+  stringId?: number;
+  /**
+   * Sentry's custom ordinal (`__relocation_custom_ordinal__`, `get_relocation_ordinal_fields`):
+   * the fields that pair this model's rows when two exports are compared, for models whose rows
+   * an import may merge into existing ones. `user`/`user_id` values stand for the username. A
+   * function decides per row; null means "pair by pk order".
+   */
+  customOrdinal?: string[] | ((fields: Record<string, unknown>) => string[] | null);
+  /**
+   * Sentry's `query_for_relocation_export` override: in non-Global export scopes, the rows of this
+   * model to keep, decided once per export from what has been exported so far.
+   */
+  exportFilter?: (ctx: ExportContext) => Promise<(row: Instance) => boolean>;
 }

@@ -2,6 +2,7 @@
  * Converts field values between their export form (JSON) and their database form, per field type
  * and dialect. Values reaching `toDb` have already been validated against the model's schema.
  */
+import { hasPyNumber, parseStoredJson, stringifyLossless } from "../backup/lossless.js";
 import type { FieldDef } from "../models/types.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -32,7 +33,7 @@ export function toDb(field: FieldDef, value: unknown, dialect: Dialect): unknown
     case "datetime":
       return canonicalDatetime(value as string);
     case "json":
-      return JSON.stringify(value);
+      return hasPyNumber(value) ? stringifyLossless(value) : JSON.stringify(value);
     case "bitfield":
       return Number(value);
     default:
@@ -54,7 +55,7 @@ export function fromDb(field: FieldDef, value: unknown): unknown {
     case "date":
       return value instanceof Date ? value.toISOString().slice(0, 10) : String(value);
     case "json":
-      return JSON.parse(String(value));
+      return typeof value === "string" ? parseStoredJson(value) : value;
     case "bitfield":
       return String(value);
     default:

@@ -13,11 +13,14 @@ import type { Store } from "./types.js";
 const PG_MAX_PARAMS = 65_535;
 const COPY_THRESHOLD = 100;
 
-/** Keep bigints as numbers (ids fit in 2^53) and timestamps as text (Date drops microseconds). */
+/**
+ * Keep bigints as numbers (ids fit in 2^53), and timestamps and dates as text: Date drops
+ * microseconds and reads a date in the local time zone.
+ */
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === 20) return (v: string) => Number(v);
-    if (oid === 1184 || oid === 1114) return (v: string) => v;
+    if (oid === 1184 || oid === 1114 || oid === 1082) return (v: string) => v;
     return pg.types.getTypeParser(oid, format);
   },
 };
@@ -163,6 +166,32 @@ export class PostgresStore implements Store {
   async truncate(table: string): Promise<void> {
     await this.query(`TRUNCATE "${table}" RESTART IDENTITY CASCADE`);
     this.nextIds.clear();
+  }
+
+  async readSnapshot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.depth > 0) return fn();
+    await this.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    this.depth++;
+    try {
+      return await fn();
+    } finally {
+      this.depth--;
+      await this.query("COMMIT");
+    }
+  }
+
+  async *scan(sqlText: string, params: unknown[], chunkSize = 2000): AsyncIterable<unknown[][]> {
+    await this.connect();
+    const cursor = this.client.query(new Cursor(sqlText, params as any[], { rowMode: "array" }));
+    try {
+      for (;;) {
+        const rows = (await cursor.read(chunkSize)) as unknown as unknown[][];
+        if (rows.length === 0) return;
+        yield rows;
+      }
+    } finally {
+      await cursor.close();
+    }
   }
 
   async *stream(

@@ -96,6 +96,32 @@ export class SqliteStore implements Store {
     this.nextIds.delete(table);
   }
 
+  async readSnapshot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.depth > 0) return fn();
+    // A deferred transaction takes its WAL snapshot at the first read and holds no write lock.
+    this.raw.exec("BEGIN DEFERRED");
+    this.depth++;
+    try {
+      return await fn();
+    } finally {
+      this.depth--;
+      this.raw.exec("COMMIT");
+    }
+  }
+
+  async *scan(sqlText: string, params: unknown[], chunkSize = 2000): AsyncIterable<unknown[][]> {
+    const rows = this.raw.prepare(sqlText).raw(true).iterate(...params) as IterableIterator<unknown[]>;
+    let chunk: unknown[][] = [];
+    for (const row of rows) {
+      chunk.push(row);
+      if (chunk.length >= chunkSize) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
   async *stream(sqlText: string, params: unknown[]): AsyncIterable<Record<string, unknown>> {
     const stmt = this.raw.prepare(sqlText);
     yield* stmt.iterate(...params) as IterableIterator<Record<string, unknown>>;

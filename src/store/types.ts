@@ -29,6 +29,13 @@ export interface Store {
   claimIds(table: string, ids: number[]): Promise<void>;
   /** Deletes every row of a table and restarts its ids at 1. */
   truncate(table: string): Promise<void>;
+  /**
+   * Runs `fn` in a read-only transaction that sees one consistent snapshot of the database, so an
+   * export taken while others write is still self-consistent.
+   */
+  readSnapshot<T>(fn: () => Promise<T>): Promise<T>;
+  /** Streams rows of a query as value arrays in select order, a chunk at a time. */
+  scan(sqlText: string, params: unknown[], chunkSize?: number): AsyncIterable<unknown[][]>;
   /** Streams rows of a query (cursor on PostgreSQL, iterator on SQLite). */
   stream(sqlText: string, params: unknown[], chunkSize?: number): AsyncIterable<Record<string, unknown>>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@
 import { DELETED_FIELDS, DELETED_MODELS, type Registry } from "../../models/registry.js";
 import type { ModelDef } from "../../models/types.js";
 import { InputError, importError, RpcImportErrorKind } from "../errors.js";
+import { mayNeedLossless, parseLossless } from "../lossless.js";
 import type { RawEntry } from "../reader.js";
 
 /**
@@ -86,6 +87,7 @@ export async function* batches(
         `The model \`${name}\` could not be found (${where(raw)})`,
       );
     }
+    if (mayNeedLossless(raw.text)) keepNumberText(raw.text, model, entry);
     const deleted = DELETED_FIELDS[name];
     if (deleted) for (const f of deleted) delete entry.fields[f];
     if (current && (current.model !== model || current.entries.length >= batchSize)) {
@@ -98,4 +100,17 @@ export async function* batches(
     current.entries.push(entry);
   }
   if (current) yield current;
+}
+
+/**
+ * Re-reads an entry's JSON fields keeping number text `JSON.parse` loses (`100.0`, big integers),
+ * so that an export writes them back as they came in.
+ */
+function keepNumberText(text: string, model: ModelDef, entry: Entry): void {
+  const parsed = parseLossless(text) as { fields?: Record<string, unknown> };
+  const fields = parsed.fields;
+  if (!fields || typeof fields !== "object") return;
+  for (const field of model.fields) {
+    if (field.type === "json" && field.name in fields) entry.fields[field.name] = fields[field.name];
+  }
 }

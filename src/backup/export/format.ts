@@ -1,0 +1,55 @@
+/**
+ * Export entries written exactly as Sentry's `json.dump(rows, indent=N)` writes them: key order
+ * `model`, `pk`, `fields`; fields in declaration order; ASCII-escaped strings; Python's number
+ * forms; `.mmmZ` datetimes.
+ */
+import type { FieldDef, ModelDef } from "../../models/types.js";
+import { asciiString, dumpJson, pyFloat, pyNumber } from "../pyjson.js";
+
+type Format = (value: unknown) => string;
+
+function formatter(field: FieldDef, indent: number): Format {
+  switch (field.type) {
+    case "int":
+    case "bigint":
+      return (v) => pyNumber(v as number);
+    case "float":
+      return (v) => pyFloat(v as number);
+    case "bool":
+      return (v) => (v ? "true" : "false");
+    case "json":
+      // Values of a fields object sit at nesting level 3 (array, entry, fields).
+      return (v) => dumpJson(v, { indent }, 3);
+    default:
+      return (v) => asciiString(String(v));
+  }
+}
+
+/** Writes one model's entries; `values` are export-form field values in `model.fields` order. */
+export class EntryFormatter {
+  private readonly keys: string[];
+  private readonly formats: Format[];
+  private readonly head: string;
+  private readonly fieldsOpen: string;
+  private readonly close: string;
+
+  constructor(model: ModelDef, indent: number) {
+    const at = (level: number) => `\n${" ".repeat(indent * level)}`;
+    const [i1, i2, i3] = [at(1), at(2), at(3)];
+    this.keys = model.fields.map((f, n) => `${n === 0 ? i3 : `,${i3}`}${asciiString(f.name)}: `);
+    this.formats = model.fields.map((f) => formatter(f, indent));
+    this.head = `{${i2}"model": ${asciiString(model.name)},${i2}"pk": `;
+    const empty = model.fields.length === 0;
+    this.fieldsOpen = `,${i2}"fields": ${empty ? "{}" : "{"}`;
+    this.close = `${empty ? "" : `${i2}}`}${i1}}`;
+  }
+
+  format(pk: number, values: unknown[]): string {
+    let out = this.head + pk + this.fieldsOpen;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      out += this.keys[i] + (v === null || v === undefined ? "null" : this.formats[i](v));
+    }
+    return out + this.close;
+  }
+}
