@@ -2,7 +2,7 @@
  * Encryption on the command line: `relo backup encrypt|decrypt|keygen`, and the
  * `--encrypt-with*` / `--decrypt-with*` flags other commands add (Sentry's names and messages).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { compactExport } from "../backup/crypto/compact.js";
 import {
@@ -80,10 +80,11 @@ function exclusive(a: string, b: string): UsageError {
 }
 
 /** The decryptor the parsed options ask for, or null when neither flag was given. */
-export function decryptorFromOptions(opts: Record<string, unknown>, side?: Side): Decryptor | null {
+export function decryptorFromOptions(opts: object, side?: Side): Decryptor | null {
   const { local, kms } = decryptFlags(side);
-  const pem = opts[camel(local)] as string | undefined;
-  const config = opts[camel(kms)] as string | undefined;
+  const given = opts as Record<string, string | undefined>;
+  const pem = given[camel(local)];
+  const config = given[camel(kms)];
   if (pem !== undefined && config !== undefined) throw exclusive(local, kms);
   if (pem !== undefined) return localDecryptor(readFlagFile(local, pem), pem);
   if (config !== undefined) return kmsDecryptor(readFlagFile(kms, config), config);
@@ -91,9 +92,11 @@ export function decryptorFromOptions(opts: Record<string, unknown>, side?: Side)
 }
 
 /** The encryptor the parsed options ask for, or null when neither flag was given. */
-export function encryptorFromOptions(opts: Record<string, unknown>): Encryptor | null {
-  const pem = opts.encryptWith as string | undefined;
-  const config = opts.encryptWithGcpKms as string | undefined;
+export function encryptorFromOptions(opts: object): Encryptor | null {
+  const { encryptWith: pem, encryptWithGcpKms: config } = opts as {
+    encryptWith?: string;
+    encryptWithGcpKms?: string;
+  };
   if (pem !== undefined && config !== undefined) throw exclusive("--encrypt-with", "--encrypt-with-gcp-kms");
   if (pem !== undefined) return localEncryptor(readFlagFile("--encrypt-with", pem), pem);
   if (config !== undefined) return kmsEncryptor(readFlagFile("--encrypt-with-gcp-kms", config), config);
@@ -111,14 +114,29 @@ export interface PlainInput {
  * The plain export behind `src`: `src` itself without decrypt flags, else a verified decrypted
  * copy in a private temporary file (`src` may then be `-` for standard input).
  */
-export async function plainInput(
-  src: string,
-  opts: Record<string, unknown>,
-  side?: Side,
-): Promise<PlainInput> {
+export async function plainInput(src: string, opts: object, side?: Side): Promise<PlainInput> {
   const decryptor = decryptorFromOptions(opts, side);
-  if (!decryptor) return { path: src, cleanup() {} };
-  return decryptToTempFile(src, decryptor);
+  if (decryptor) return decryptToTempFile(src, decryptor);
+  if (looksLikeTarball(src)) {
+    const { local, kms } = decryptFlags(side);
+    throw new UsageError(`${src} is an encrypted tarball: pass ${local} or ${kms} to decrypt it`);
+  }
+  return { path: src, cleanup() {} };
+}
+
+/** True for a file whose first block is a ustar header (an export is JSON; it never is). */
+function looksLikeTarball(path: string): boolean {
+  if (path === "-") return false;
+  let fd: number | null = null;
+  try {
+    fd = openSync(path, "r");
+    const block = Buffer.alloc(512);
+    return readSync(fd, block, 0, 512, 0) === 512 && block.toString("latin1", 257, 262) === "ustar";
+  } catch {
+    return false; // unreadable: the import reports it
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }
 
 export function encryptCommand() {

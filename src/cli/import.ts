@@ -11,6 +11,7 @@ import { openSource } from "../backup/source.js";
 import type { Scope } from "../models/types.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
 import { parseCsv, usernameSelection } from "./args.js";
+import { addDecryptOptions, plainInput } from "./backup-crypto.js";
 import { formatStats, makePrinter, startProgress } from "./output.js";
 
 interface CommonOpts {
@@ -45,7 +46,8 @@ async function runImport(
     return;
   }
   let progress = startProgress(printer, "Importing", null);
-  const source = await openSource(src, filterBy !== null, (n) => progress.bytes(n));
+  const plain = await plainInput(src, opts); // an encrypted tarball: decrypted and verified first
+  const source = await openSource(plain.path, filterBy !== null, (n) => progress.bytes(n));
   progress.stop();
   progress = startProgress(
     printer,
@@ -74,12 +76,13 @@ async function runImport(
     throw err;
   } finally {
     source.dispose();
+    plain.cleanup();
     await store.close();
   }
 }
 
 function common<T extends Command<any, any, any>>(cmd: T): T {
-  return cmd
+  return addDecryptOptions(cmd)
     .option(
       "--db <url>",
       "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",
