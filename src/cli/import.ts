@@ -1,24 +1,37 @@
 /**
  * `relo import users|organizations|config|global SRC`: Sentry's import verbs and flags.
  */
-import { Command } from "@commander-js/extra-typings";
-import { ImportingError } from "../backup/errors.js";
+import { Command, Option } from "@commander-js/extra-typings";
+import { ImportingError, ReloError, UsageError } from "../backup/errors.js";
 import { orgSlugFilter, usernameFilter } from "../backup/filters.js";
 import { prettyFinding, writeFindingsFile } from "../backup/findings.js";
 import type { Filter, ImportFlags } from "../backup/import/context.js";
+import { MappingFile } from "../backup/import/mapping.js";
+import { ImportReport } from "../backup/import/report.js";
 import { importExport } from "../backup/import/run.js";
+import { VerificationError } from "../backup/import/verify.js";
 import { openSource } from "../backup/source.js";
 import type { Scope } from "../models/types.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
 import { parseCsv, usernameSelection } from "./args.js";
 import { addDecryptOptions, plainInput } from "./backup-crypto.js";
-import { formatStats, makePrinter, startProgress } from "./output.js";
+import { formatProblem, formatReport, makePrinter, type Printer } from "./output.js";
+import { PROGRESS_MODES, type ProgressMode, startProgress } from "./progress.js";
 
 interface CommonOpts {
   db?: string;
   findingsFile?: string;
   prompt: boolean;
   silent?: boolean;
+  dryRun?: boolean;
+  reportFile?: string;
+  mappingFile?: string;
+  progress: ProgressMode;
+}
+
+/** A dry run found problems: a real import would fail. */
+class DryRunFailed extends ReloError {
+  override name = "DryRunFailed";
 }
 
 const INTEGRITY_HINT = [
@@ -41,43 +54,77 @@ async function runImport(
   filterBy: Filter | null,
 ) {
   const printer = makePrinter({ silent: opts.silent, prompt: opts.prompt });
-  if (scope === "Global" && !(await printer.confirm(CLEAR_WARNING))) {
+  // A dry run deletes nothing, so there is nothing to confirm.
+  if (scope === "Global" && !opts.dryRun && !(await printer.confirm(CLEAR_WARNING))) {
     printer.echo("Import cancelled.");
     return;
   }
-  let progress = startProgress(printer, "Importing", null);
+  const progress = startProgress(printer, opts.progress, filterBy !== null);
   const plain = await plainInput(src, opts); // an encrypted tarball: decrypted and verified first
   const source = await openSource(plain.path, filterBy !== null, (n) => progress.bytes(n));
-  progress.stop();
-  progress = startProgress(
-    printer,
-    "Importing",
-    source.size === null ? null : source.size * (filterBy ? 2 : 1),
-  );
+  progress.setBytesTotal(source.size === null ? null : source.size * (filterBy ? 2 : 1));
   const store = await openStore(resolveDatabaseUrl(opts.db));
+  let report: ImportReport | null = null;
   try {
-    const result = await importExport(store, source, {
+    report = new ImportReport({ mapping: opts.mappingFile ? new MappingFile(opts.mappingFile) : null });
+    await importExport(store, source, {
       scope,
       flags,
       filterBy,
-      onBatch: (_model, rows) => progress.rows(rows),
+      dryRun: opts.dryRun,
+      report,
+      onBatch: (model, rows) => progress.rows(model, rows),
+      onTotals: (perModel) => progress.totals(perModel),
     });
     progress.stop();
-    if (opts.findingsFile) writeFindingsFile(opts.findingsFile, []);
-    printer.echo(formatStats(result.stats));
-    printer.echo(`Import ${result.importUuid} done: ${store.location}`);
+    await finish(report, opts, printer, store.location);
   } catch (err) {
     progress.stop();
-    if (err instanceof ImportingError) {
-      if (opts.findingsFile) writeFindingsFile(opts.findingsFile, [err.finding]);
-      process.stderr.write(`\n\n${prettyFinding(err.finding)}\n`);
-      if (err.finding.kind === "IntegrityError") process.stderr.write(`${INTEGRITY_HINT}\n`);
-    }
-    throw err;
+    if (report && !(err instanceof DryRunFailed)) await finishFailed(report, err, opts, printer);
+    if (!(err instanceof VerificationError)) throw err;
+    // Committed, but the recount disagrees: loud, and exit status 2 (main reads exitCode).
+    process.stderr.write(`relo: error: verification failed: ${err.message}\n`);
+    process.exitCode = 2;
   } finally {
+    report?.dispose();
     source.dispose();
     plain.cleanup();
     await store.close();
+  }
+}
+
+/** After an import or dry run that ran to its end: the report, the files, the verdict. */
+async function finish(report: ImportReport, opts: CommonOpts, printer: Printer, location: string) {
+  printer.echo(formatReport(report));
+  if (opts.reportFile) await report.writeJson(opts.reportFile);
+  if (report.dryRun) {
+    if (opts.findingsFile) await report.writeFindings(opts.findingsFile);
+    if (report.problems.size > 0) {
+      const n = report.problems.size;
+      throw new DryRunFailed(
+        `dry run found ${n} problem${n === 1 ? "" : "s"}: a real import would fail (${formatProblem(report.problems.first[0])})`,
+      );
+    }
+    printer.echo(
+      `Dry run ${report.importUuid}: a real import would succeed. Nothing was changed: ${location}`,
+    );
+    return;
+  }
+  if (opts.findingsFile) writeFindingsFile(opts.findingsFile, []);
+  printer.echo(`Import ${report.importUuid} done: ${location}`);
+}
+
+/** After a failed import: what it did before the failure (rolled back), the findings, the hints. */
+async function finishFailed(report: ImportReport, err: unknown, opts: CommonOpts, printer: Printer) {
+  if (err instanceof UsageError) return;
+  printer.echo(formatReport(report));
+  if (opts.reportFile) await report.writeJson(opts.reportFile);
+  // The import was committed; only the recount disagrees, which is not a finding.
+  if (err instanceof VerificationError && opts.findingsFile) writeFindingsFile(opts.findingsFile, []);
+  if (err instanceof ImportingError) {
+    if (opts.findingsFile) writeFindingsFile(opts.findingsFile, [err.finding]);
+    process.stderr.write(`\n\n${prettyFinding(err.finding)}\n`);
+    if (err.finding.kind === "IntegrityError") process.stderr.write(`${INTEGRITY_HINT}\n`);
   }
 }
 
@@ -89,7 +136,18 @@ function common<T extends Command<any, any, any>>(cmd: T): T {
     )
     .option("--findings-file <path>", "write [] on success, or the JSON findings on failure, to this file")
     .option("--no-prompt", "do not ask for confirmation; proceed as if answered yes")
-    .option("--silent", "print nothing but errors") as T;
+    .option("--silent", "print nothing but errors")
+    .option(
+      "--dry-run",
+      "run the whole import, report every problem and collision, then roll back (exit 0 if a real import would succeed)",
+    )
+    .option("--report-file <path>", "write the per-model report (and every problem and collision) as JSON")
+    .option("--mapping-file <path>", "write a JSON line per imported row: model, old and new pk, kind")
+    .addOption(
+      new Option("--progress <mode>", "progress on stderr: a bar or periodic line (auto), JSON lines, none")
+        .choices(PROGRESS_MODES)
+        .default("auto" as ProgressMode),
+    ) as T;
 }
 
 export function importCommand(): Command {

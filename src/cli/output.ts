@@ -1,12 +1,13 @@
 /**
- * What the CLI tells the user, all on stderr (stdout carries data only): messages, progress, the
- * per-model summary, and errors. `--silent` turns messages off; `--no-prompt` answers yes to
- * confirmations.
+ * What the CLI tells the user, all on stderr (stdout carries data only): messages, the per-model
+ * report, and errors (progress displays are in progress.ts). `--silent` turns messages off;
+ * `--no-prompt` answers yes to confirmations.
  */
 import confirm from "@inquirer/confirm";
-import cliProgress from "cli-progress";
 import { UsageError } from "../backup/errors.js";
-import type { ImportStats } from "../backup/import/stats.js";
+import type { Collision } from "../backup/import/collisions.js";
+import type { ImportReport, ModelSummary, Problem } from "../backup/import/report.js";
+import { DROP_LABELS } from "../backup/import/stats.js";
 
 export interface Printer {
   echo(text: string): void;
@@ -35,86 +36,105 @@ export function makePrinter(opts: { silent?: boolean; prompt?: boolean }): Print
   };
 }
 
-export interface Progress {
-  /** Bytes read so far. */
-  bytes(n: number): void;
-  rows(n: number): void;
-  stop(): void;
+/** How many collisions and problems the stderr report lists; the report file has them all. */
+export const LIST_LIMIT = 100;
+
+/** `ValidationError in sentry.user #3 (pk 5) at byte 120: reason`. */
+export function formatProblem(p: Problem): string {
+  const where = [
+    p.model ? `in ${p.model}` : "",
+    p.model && p.ordinal ? `#${p.ordinal}` : "",
+    p.pk ? `(pk ${p.pk})` : "",
+    p.offset !== null ? `at byte ${p.offset}` : "",
+  ].filter(Boolean);
+  return `${[p.kind, ...where].join(" ")}: ${p.reason}`;
 }
 
-function mb(n: number): string {
-  return (n / 1e6).toFixed(1);
+function formatCollision(c: Collision): string {
+  return `${c.model} #${c.ordinal} (pk ${c.old_pk}): ${c.message}`;
 }
 
-/**
- * A progress bar on a terminal; elsewhere a plain line every 5 seconds (Sentry's "Still
- * importing" line, with the figures added).
- */
-export function startProgress(printer: Printer, verb: string, totalBytes: number | null): Progress {
-  let bytes = 0;
-  let rows = 0;
-  const started = Date.now();
-  if (printer.silent) return { bytes() {}, rows() {}, stop() {} };
-  if (process.stderr.isTTY && totalBytes) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: `${verb} [{bar}] {percentage}% | {mb}/{totalMb} MB | {rows} rows | {rate} rows/s | ETA {eta}s`,
-        stream: process.stderr,
-        hideCursor: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(totalBytes, 0, { mb: "0.0", totalMb: mb(totalBytes), rows: 0, rate: 0 });
-    const update = () => {
-      const secs = Math.max((Date.now() - started) / 1000, 0.001);
-      bar.update(bytes, { mb: mb(bytes), rows, rate: Math.round(rows / secs) });
-    };
-    const timer = setInterval(update, 200);
-    return {
-      bytes: (n) => {
-        bytes += n;
-      },
-      rows: (n) => {
-        rows += n;
-      },
-      stop() {
-        clearInterval(timer);
-        update();
-        bar.stop();
-      },
-    };
-  }
-  const timer = setInterval(() => {
-    const secs = ((Date.now() - started) / 1000).toFixed(2);
-    const of = totalBytes ? ` of ${mb(totalBytes)}` : "";
-    printer.echo(
-      `Still ${verb.toLowerCase()}: ${secs} seconds elapsed (${rows} rows, ${mb(bytes)}${of} MB read).`,
-    );
-  }, 5000);
-  timer.unref();
-  return {
-    bytes: (n) => {
-      bytes += n;
-    },
-    rows: (n) => {
-      rows += n;
-    },
-    stop: () => clearInterval(timer),
-  };
-}
-
-/** The per-model summary table printed after an import. */
-export function formatStats(stats: ImportStats): string {
-  const header = ["model", "read", "inserted", "existing", "overwritten", "dropped"];
-  const lines = [...stats.models].map(([model, s]) => {
-    const dropped = Object.values(s.dropped).reduce((a, b) => a + b, 0);
-    return [model, s.read, s.inserted, s.existing, s.overwritten, dropped].map(String);
-  });
+function table(header: string[], lines: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  const reasons = [...stats.models].flatMap(([model, s]) =>
-    Object.entries(s.dropped).map(([reason, n]) => `  ${model}: ${n} dropped: ${reason}`),
+  return [fmt(header), ...lines.map(fmt)];
+}
+
+function list<T>(title: string, items: readonly T[], total: number, fmt: (t: T) => string): string[] {
+  if (total === 0) return [];
+  const more = total - items.length;
+  return [
+    "",
+    `${title} (${total}):`,
+    ...items.map((t) => `  ${fmt(t)}`),
+    ...(more > 0 ? [`  ... and ${more} more (--report-file lists them all)`] : []),
+  ];
+}
+
+/**
+ * The report printed after an import or dry run: a per-model table, the reasons rows were
+ * dropped, the collisions met, the recount, and (dry runs) each collision and problem.
+ */
+export function formatReport(report: ImportReport, limit = LIST_LIMIT): string {
+  const models = report.modelSummaries();
+  const header = ["model", "read", "inserted", "existing", "overwritten", "dropped", "collisions"];
+  const collisionsOf = (m: ModelSummary) => Object.values(m.collisions).reduce((a, b) => a + b, 0);
+  const rows = models.map((m) =>
+    [m.model, m.read, m.inserted, m.existing, m.overwritten, m.dropped, collisionsOf(m)].map(String),
   );
-  return [fmt(header), ...lines.map(fmt), ...(reasons.length ? ["", ...reasons] : [])].join("\n");
+  const sum = (f: (m: ModelSummary) => number) => String(models.reduce((a, m) => a + f(m), 0));
+  rows.push([
+    "total",
+    sum((m) => m.read),
+    sum((m) => m.inserted),
+    sum((m) => m.existing),
+    sum((m) => m.overwritten),
+    sum((m) => m.dropped),
+    sum(collisionsOf),
+  ]);
+  const out = table(header, rows);
+  const drops = models.flatMap((m) =>
+    m.drop_reasons.map((r) => {
+      const label = DROP_LABELS[r.category];
+      const detail = r.reason === label ? "" : ` (${r.reason})`;
+      return `  ${m.model}: ${r.count} ${label}${detail}`;
+    }),
+  );
+  if (drops.length) out.push("", "Dropped:", ...drops);
+  const collided = models.filter((m) => collisionsOf(m) > 0);
+  if (collided.length && !report.dryRun) {
+    out.push(
+      "",
+      "Collisions:",
+      ...collided.map(
+        (m) =>
+          `  ${m.model}: ${Object.entries(m.collisions)
+            .map(([action, n]) => `${n} ${action}`)
+            .join(", ")}`,
+      ),
+    );
+  }
+  if (report.dryRun) {
+    out.push(
+      ...list(
+        "Collisions, and what the import would do",
+        report.collisions.first.slice(0, limit),
+        report.collisions.size,
+        formatCollision,
+      ),
+      ...list("Problems", report.problems.first.slice(0, limit), report.problems.size, formatProblem),
+    );
+  }
+  const v = report.verification;
+  if (v) {
+    const bad = v.models.filter((m) => m.found !== m.claimed);
+    out.push(
+      "",
+      bad.length === 0
+        ? `Verified: every row written is in the database (${v.models.length} models recounted).`
+        : `Verification FAILED: ${bad.map((m) => `${m.model} holds ${m.found} of ${m.claimed} rows written`).join("; ")}.`,
+    );
+  }
+  return out.join("\n");
 }

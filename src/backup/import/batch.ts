@@ -3,7 +3,7 @@
  * filters, deserialized, normalized (foreign keys remapped, then the model's hook) and written
  * (the model's hook or a plain insert); the batch's chunk records what was written.
  */
-import { ACCEPTED_SCOPES, possibleScopes } from "../../models/registry.js";
+import { ACCEPTED_SCOPES, possibleScopes, registry } from "../../models/registry.js";
 import type { ModelDef, RelocationScope } from "../../models/types.js";
 import { ImportingError, importError, RpcImportErrorKind } from "../errors.js";
 import type { PkSet } from "../pkset.js";
@@ -11,7 +11,7 @@ import type { Batch, Entry } from "./batches.js";
 import { type Chunk, findChunk, writeChunk } from "./chunks.js";
 import type { Filter, ImportContext, PendingRow, WriteResult } from "./context.js";
 import { deserializeFields, FieldError } from "./deserialize.js";
-import type { ImportStats } from "./stats.js";
+import { type Drop, DropCategory, type ImportStats } from "./stats.js";
 import { insertAll, writeConfigRow } from "./write.js";
 
 export interface BatchEnv {
@@ -27,6 +27,21 @@ export interface BatchEnv {
   strictReferences?: boolean;
   /** False when the import id is new, so no chunk can exist yet and the lookup is skipped. */
   resuming?: boolean;
+  /**
+   * Dry runs: a row that fails its checks is reported here and dropped, and the batch goes on,
+   * so that one run finds every bad row. Without it the first bad row fails the batch.
+   */
+  onProblem?: (err: ImportingError) => void;
+  /** Told about every row written (and every row a resumed import finds already written). */
+  observer?: BatchObserver;
+}
+
+/** Watches what batches write: the report, the mapping file and verification build on it. */
+export interface BatchObserver {
+  /** Rows of one batch as written, after its chunk is recorded; a null result was skipped. */
+  written(model: ModelDef, rows: PendingRow[], results: WriteResult[]): void | Promise<void>;
+  /** A batch an earlier run of the same import id wrote: its entries and the recorded chunk. */
+  replayed(model: ModelDef, entries: Entry[], chunk: Chunk): void | Promise<void>;
 }
 
 /** Where an entry sits, for error messages. */
@@ -56,7 +71,7 @@ function passesFilters(model: ModelDef, entry: Entry, filters: Filter[]): boolea
  * target. A target that was read but not imported drops the row; a target that is not in the
  * export at all is an error, since the export is broken.
  */
-function remapForeignKeys(model: ModelDef, row: PendingRow, env: BatchEnv, entry: Entry): string | undefined {
+function remapForeignKeys(model: ModelDef, row: PendingRow, env: BatchEnv, entry: Entry): Drop | undefined {
   for (const field of model.fields) {
     if (!field.fk || field.fk.model === model.name) continue;
     const name = field.name;
@@ -71,7 +86,9 @@ function remapForeignKeys(model: ModelDef, row: PendingRow, env: BatchEnv, entry
       row.fields[name] = null;
       continue;
     }
-    if (env.strictReferences !== false && !env.seen(field.fk.model).has(old as number)) {
+    // Rows of Excluded models are never exported, so a reference to one cannot be checked.
+    const checkable = possibleScopes(registry.get(field.fk.model) ?? model).every((s) => s !== "Excluded");
+    if (env.strictReferences !== false && checkable && !env.seen(field.fk.model).has(old as number)) {
       throw failure(
         model,
         row.ordinal,
@@ -80,7 +97,10 @@ function remapForeignKeys(model: ModelDef, row: PendingRow, env: BatchEnv, entry
         `\`${field.name}\` references ${field.fk.model} pk ${old}, which is not in the export before it`,
       );
     }
-    return `references a ${field.fk.model} that was not imported`;
+    return {
+      category: DropCategory.ForeignKeyNotImported,
+      reason: `references a ${field.fk.model} that was not imported`,
+    };
   }
   return undefined;
 }
@@ -89,18 +109,26 @@ function rowScope(model: ModelDef, fields: Record<string, unknown>): RelocationS
   return model.instanceScope ? model.instanceScope(fields) : possibleScopes(model)[0];
 }
 
-/** Checks, deserializes and normalizes one entry; a string result is the reason it was dropped. */
+const OUT_OF_SCOPE: Drop = { category: DropCategory.OutOfScope, reason: "out of scope" };
+const FILTERED: Drop = { category: DropCategory.Filtered, reason: "filtered" };
+const NO_PK: Drop = { category: DropCategory.NoPk, reason: "no pk" };
+
+function isDrop(v: PendingRow | Drop): v is Drop {
+  return "category" in v;
+}
+
+/** Checks, deserializes and normalizes one entry, or says why it was dropped. */
 async function prepare(
   model: ModelDef,
   entry: Entry,
   ordinal: number,
   env: BatchEnv,
   ctx: ImportContext,
-): Promise<PendingRow | string> {
+): Promise<PendingRow | Drop> {
   const accepted = ACCEPTED_SCOPES[ctx.scope];
-  if (!possibleScopes(model).some((s) => accepted.has(s))) return "out of scope";
-  if (!passesFilters(model, entry, env.filters)) return "filtered";
-  if (entry.pk === null) return "no pk";
+  if (!possibleScopes(model).some((s) => accepted.has(s))) return OUT_OF_SCOPE;
+  if (!passesFilters(model, entry, env.filters)) return FILTERED;
+  if (entry.pk === null) return NO_PK;
   let fields: Record<string, unknown>;
   try {
     fields = deserializeFields(model, entry.fields);
@@ -121,14 +149,14 @@ async function prepare(
   if (dropped) return dropped;
   try {
     const reason = await model.normalize?.(row, ctx);
-    if (reason) return reason;
+    if (reason) return { category: DropCategory.ModelRule, reason };
   } catch (err) {
     if (err instanceof FieldError) {
       throw failure(model, ordinal, entry, RpcImportErrorKind.ValidationError, err.message);
     }
     throw err;
   }
-  if (!accepted.has(rowScope(model, row.fields))) return "out of scope";
+  if (!accepted.has(rowScope(model, row.fields))) return OUT_OF_SCOPE;
   return row;
 }
 
@@ -143,10 +171,29 @@ async function write(rows: PendingRow[], ctx: ImportContext): Promise<WriteResul
   return insertAll(rows, ctx);
 }
 
-function replay(chunk: Chunk, env: BatchEnv, model: ModelDef): void {
+async function replay(chunk: Chunk, entries: Entry[], env: BatchEnv, model: ModelDef): Promise<void> {
   for (const e of chunk.entries) {
     env.ctx.pkMap.insert(model.name, e.oldPk, e.pk, e.kind, e.slug);
     env.stats.wrote(model.name, e.kind);
+  }
+  await env.observer?.replayed(model, entries, chunk);
+}
+
+/** `prepare`, except that in a dry run a bad row is reported and dropped instead of thrown. */
+async function prepareOrReport(
+  model: ModelDef,
+  entry: Entry,
+  ordinal: number,
+  env: BatchEnv,
+  ctx: ImportContext,
+): Promise<PendingRow | Drop> {
+  if (!env.onProblem) return prepare(model, entry, ordinal, env, ctx);
+  try {
+    return await prepare(model, entry, ordinal, env, ctx);
+  } catch (err) {
+    if (!(err instanceof ImportingError)) throw err;
+    env.onProblem(err);
+    return { category: DropCategory.Invalid, reason: err.finding.kind };
   }
 }
 
@@ -190,16 +237,16 @@ async function importBatchRows(batch: Batch, env: BatchEnv): Promise<number> {
     env.resuming === false ? null : await findChunk(ctx.store, model, ctx.flags.importUuid, minOrdinal);
   if (existing) {
     for (const e of entries) if (e.pk !== null) seen.add(e.pk);
-    replay(existing, env, model);
+    await replay(existing, entries, env, model);
     return 0;
   }
   const rows: PendingRow[] = [];
   const rowEntries: Entry[] = [];
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i];
-    const prepared = await prepare(model, entry, minOrdinal + i, env, ctx);
+    const prepared = await prepareOrReport(model, entry, minOrdinal + i, env, ctx);
     if (entry.pk !== null) seen.add(entry.pk);
-    if (typeof prepared === "string") env.stats.dropped(model.name, prepared);
+    if (isDrop(prepared)) env.stats.dropped(model.name, prepared.reason, prepared.category);
     else {
       rows.push(prepared);
       rowEntries.push(entry);
@@ -260,7 +307,7 @@ async function record(
       chunk.maxInsertedPk = Math.max(chunk.maxInsertedPk ?? result.pk, result.pk);
     }
   });
-  if (chunk.entries.length === 0) return 0;
-  await writeChunk(ctx.store, model, chunk, ctx.now);
+  if (chunk.entries.length > 0) await writeChunk(ctx.store, model, chunk, ctx.now);
+  await env.observer?.written(model, rows, results);
   return chunk.entries.length;
 }
