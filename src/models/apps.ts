@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { ImportContext, PendingRow } from "../backup/import/context.js";
 import { insertFields } from "../backup/import/write.js";
-import { f } from "./fields.js";
+import { apiScopeFields, f } from "./fields.js";
 import type { ModelDef } from "./types.js";
 
 const now = () => new Date().toISOString();
@@ -69,7 +69,67 @@ export const apiToken: ModelDef = {
   uniques: [["hashed_refresh_token"], ["hashed_token"], ["refresh_token"], ["token"]],
 };
 
-export const appModels: ModelDef[] = [apiApplication, apiToken];
+// src/sentry/models/apiauthorization.py (late 2024: HasApiScopes' fields first; organization_id
+// added in 2024 for organization-scoped authorizations)
+export const apiAuthorization: ModelDef = {
+  name: "sentry.apiauthorization",
+  table: "sentry_apiauthorization",
+  silos: ["Control"],
+  scope: ["Config", "Global"],
+  fields: [
+    ...apiScopeFields(),
+    f.fk("application", "sentry.apiapplication", { nullable: true, kind: "FlexibleForeignKey" }),
+    f.fk("user", "sentry.user", { kind: "FlexibleForeignKey" }),
+    f.datetime("date_added", { default: now }),
+    f.fk("organization_id", "sentry.organization", { nullable: true, kind: "HybridCloudForeignKey" }),
+  ],
+  uniques: [
+    ["application", "organization_id", "user"],
+    ["application", "user"],
+  ],
+};
+
+/** ApiGrant's default expiry: ten minutes from now. */
+const inTenMinutes = () => new Date(Date.now() + 10 * 60 * 1000).toISOString();
+
+// src/sentry/models/apigrant.py (renuac85 @ 1a33c021 + organization_id, 2024)
+export const apiGrant: ModelDef = {
+  name: "sentry.apigrant",
+  table: "sentry_apigrant",
+  silos: ["Control"],
+  scope: "Global",
+  fields: [
+    f.fk("user", "sentry.user", { kind: "FlexibleForeignKey" }),
+    f.fk("application", "sentry.apiapplication", { kind: "FlexibleForeignKey" }),
+    f.string("code", 64, { default: hexToken }),
+    f.datetime("expires_at", { default: inTenMinutes }),
+    f.string("redirect_uri", 255),
+    f.bitfield("scopes", { default: "0" }),
+    f.json("scope_list", { nullable: true, default: "[]" }),
+    f.fk("organization_id", "sentry.organization", { nullable: true, kind: "HybridCloudForeignKey" }),
+  ],
+  uniques: [],
+};
+
+// src/sentry/models/apikey.py (renuac85 @ 1a33c021; HasApiScopes' fields first)
+export const apiKey: ModelDef = {
+  name: "sentry.apikey",
+  table: "sentry_apikey",
+  silos: ["Control"],
+  scope: "Global",
+  fields: [
+    ...apiScopeFields(),
+    f.fk("organization_id", "sentry.organization", { kind: "HybridCloudForeignKey" }),
+    f.string("label", 64, { default: "Default" }),
+    f.string("key", 32),
+    f.int("status", { default: 0 }),
+    f.datetime("date_added", { default: now }),
+    f.text("allowed_origins", { nullable: true }),
+  ],
+  uniques: [["key"]],
+};
+
+export const appModels: ModelDef[] = [apiApplication, apiToken, apiAuthorization, apiGrant, apiKey];
 
 // Relocation hooks.
 
@@ -130,3 +190,7 @@ apiToken.write = async (rows, ctx) => {
   }
   return out;
 };
+
+/** An authorization for an application only makes sense in a whole-instance restore. */
+apiAuthorization.instanceScope = (fields) =>
+  fields.application === null || fields.application === undefined ? "Config" : "Global";

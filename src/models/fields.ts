@@ -56,3 +56,32 @@ export const f = {
     return def;
   },
 };
+
+const now = () => new Date().toISOString();
+
+/**
+ * The two columns of Sentry's DefaultFieldsModel (and DefaultFieldsModelExisting), in their
+ * declaration order: they come before a model's own fields in an export.
+ */
+export function defaultFields(): FieldDef[] {
+  return [
+    f.datetime("date_updated", { default: now }),
+    f.datetime("date_added", { nullable: true, default: now }),
+  ];
+}
+
+/**
+ * Sentry's HasApiScopes mixin: the legacy `scopes` bitfield and the `scope_list` array (a Python
+ * list repr in exports, e.g. `"['org:read']"`). The mixin's fields come before the model's own.
+ */
+export function apiScopeFields(): FieldDef[] {
+  return [f.bitfield("scopes", { default: "0" }), f.json("scope_list", { nullable: true, default: "[]" })];
+}
+
+/** Sentry's OwnerModel mixin (owner_user_id, owner_team), used by workflow-engine models. */
+export function ownerFields(): FieldDef[] {
+  return [
+    f.fk("owner_user_id", "sentry.user", { nullable: true, kind: "HybridCloudForeignKey" }),
+    f.fk("owner_team", "sentry.team", { nullable: true, kind: "FlexibleForeignKey" }),
+  ];
+}

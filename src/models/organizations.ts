@@ -11,7 +11,7 @@ import { idsByValue, insertAll } from "../backup/import/write.js";
 import { RESERVED_ORGANIZATION_SLUGS } from "../control/reserved.js";
 import { ORG_SLUG_MAX_LENGTH } from "../control/slugs.js";
 import { slugifyInstance } from "../control/unique.js";
-import { f } from "./fields.js";
+import { defaultFields, f } from "./fields.js";
 import { decodeOptionValue } from "./hooks.js";
 import type { ModelDef } from "./types.js";
 
@@ -132,6 +132,37 @@ export const orgAuthToken: ModelDef = {
   uniques: [["token_hashed"]],
 };
 
+// src/sentry/models/organizationaccessrequest.py: a member asking to join a team
+export const organizationAccessRequest: ModelDef = {
+  name: "sentry.organizationaccessrequest",
+  table: "sentry_organizationaccessrequest",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.fk("team", "sentry.team", { kind: "FlexibleForeignKey" }),
+    f.fk("member", "sentry.organizationmember", { kind: "FlexibleForeignKey" }),
+    f.fk("requester_id", "sentry.user", { nullable: true, kind: "HybridCloudForeignKey" }),
+  ],
+  uniques: [["member", "team"]],
+};
+
+// src/sentry/data_secrecy/models/datasecrecywaiver.py (DefaultFieldsModelExisting, added in 2024);
+// zendesk_tickets is a Django postgres ArrayField (a JSON list string in exports)
+export const dataSecrecyWaiver: ModelDef = {
+  name: "sentry.datasecrecywaiver",
+  table: "sentry_datasecrecywaiver",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    ...defaultFields(),
+    f.fk("organization", "sentry.organization", { kind: "FlexibleForeignKey" }),
+    f.datetime("access_start", { default: now }),
+    f.datetime("access_end", { default: now }),
+    f.json("zendesk_tickets", { default: "[]" }),
+  ],
+  uniques: [["organization"]],
+};
+
 export const organizationModels: ModelDef[] = [
   organization,
   organizationOption,
@@ -139,6 +170,8 @@ export const organizationModels: ModelDef[] = [
   team,
   organizationMemberTeam,
   orgAuthToken,
+  organizationAccessRequest,
+  dataSecrecyWaiver,
 ];
 
 // Relocation hooks.

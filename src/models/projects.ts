@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { idsByValue, insertAll } from "../backup/import/write.js";
-import { f } from "./fields.js";
+import { defaultFields, f } from "./fields.js";
 import type { ModelDef } from "./types.js";
 
 const now = () => new Date().toISOString();
@@ -131,6 +131,187 @@ export const rule: ModelDef = {
   uniques: [],
 };
 
+// src/sentry/models/rule.py (RuleActivity)
+export const ruleActivity: ModelDef = {
+  name: "sentry.ruleactivity",
+  table: "sentry_ruleactivity",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.fk("rule", "sentry.rule", { kind: "FlexibleForeignKey" }),
+    f.fk("user_id", "sentry.user", { nullable: true, kind: "HybridCloudForeignKey" }),
+    f.int("type"),
+    f.datetime("date_added", { default: now }),
+  ],
+  uniques: [],
+};
+
+// src/sentry/models/rulesnooze.py: a snooze of an issue alert (rule) or a metric alert
+// (alert_rule), for one user or (user_id null) for everyone. The single-rule unique sets only
+// hold for everyone-snoozes in Sentry.
+export const ruleSnooze: ModelDef = {
+  name: "sentry.rulesnooze",
+  table: "sentry_rulesnooze",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.fk("user_id", "sentry.user", { nullable: true, kind: "HybridCloudForeignKey" }),
+    f.fk("owner_id", "sentry.user", { nullable: true, kind: "HybridCloudForeignKey" }),
+    f.fk("rule", "sentry.rule", { nullable: true, kind: "FlexibleForeignKey" }),
+    f.fk("alert_rule", "sentry.alertrule", { nullable: true, kind: "FlexibleForeignKey" }),
+    f.datetime("until", { nullable: true }),
+    f.datetime("date_added", { default: now }),
+  ],
+  uniques: [["alert_rule"], ["alert_rule", "user_id"], ["rule"], ["rule", "user_id"]],
+  uniqueConditions: {
+    alert_rule: { field: "user_id", isNull: true },
+    rule: { field: "user_id", isNull: true },
+  },
+};
+
+// src/sentry/models/neglectedrule.py
+export const neglectedRule: ModelDef = {
+  name: "sentry.neglectedrule",
+  table: "sentry_neglectedrule",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.fk("rule", "sentry.rule", { kind: "FlexibleForeignKey" }),
+    f.fk("organization", "sentry.organization", { kind: "FlexibleForeignKey" }),
+    f.datetime("disable_date"),
+    f.bool("opted_out", { default: false }),
+    f.datetime("sent_initial_email_date", { nullable: true }),
+    f.datetime("sent_final_email_date", { nullable: true }),
+  ],
+  uniques: [],
+};
+
+// src/sentry/models/projectbookmark.py
+export const projectBookmark: ModelDef = {
+  name: "sentry.projectbookmark",
+  table: "sentry_projectbookmark",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.fk("project", "sentry.project", { nullable: true, kind: "FlexibleForeignKey" }),
+    f.fk("user_id", "sentry.user", { kind: "HybridCloudForeignKey" }),
+    f.datetime("date_added", { nullable: true, default: now }),
+  ],
+  uniques: [["project", "user_id"]],
+};
+
+// src/sentry/models/projectownership.py: ownership rules (raw text and parsed schema)
+export const projectOwnership: ModelDef = {
+  name: "sentry.projectownership",
+  table: "sentry_projectownership",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.fk("project", "sentry.project", { kind: "FlexibleForeignKey" }),
+    f.text("raw", { nullable: true }),
+    f.json("schema", { nullable: true }),
+    f.bool("fallthrough", { default: true }),
+    f.bool("auto_assignment", { default: true }),
+    f.datetime("date_created", { default: now }),
+    f.datetime("last_updated", { default: now }),
+    f.bool("is_active", { default: true }),
+    f.bool("codeowners_auto_sync", { nullable: true, default: true }),
+    f.bool("suspect_committer_auto_assignment", { default: false }),
+  ],
+  uniques: [["project"]],
+};
+
+// src/sentry/models/projectredirect.py: an old project slug that still leads to the project
+export const projectRedirect: ModelDef = {
+  name: "sentry.projectredirect",
+  table: "sentry_projectredirect",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.string("redirect_slug", 50),
+    f.fk("project", "sentry.project", { kind: "FlexibleForeignKey" }),
+    f.fk("organization", "sentry.organization", { kind: "FlexibleForeignKey" }),
+    f.datetime("date_added", { default: now }),
+  ],
+  uniques: [["organization", "redirect_slug"]],
+};
+
+// src/sentry/models/projecttemplate.py (DefaultFieldsModel, added in 2024)
+export const projectTemplate: ModelDef = {
+  name: "sentry.projecttemplate",
+  table: "sentry_projecttemplate",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    ...defaultFields(),
+    f.string("name", 200),
+    f.fk("organization", "sentry.organization", { kind: "FlexibleForeignKey" }),
+  ],
+  uniques: [["name", "organization"]],
+};
+
+// src/sentry/models/options/project_template_option.py; value is a PickledObjectField
+export const projectTemplateOption: ModelDef = {
+  name: "sentry.projecttemplateoption",
+  table: "sentry_projecttemplateoption",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.fk("project_template", "sentry.projecttemplate", { kind: "FlexibleForeignKey" }),
+    f.string("key", 64),
+    f.json("value"),
+  ],
+  uniques: [["key", "project_template"]],
+};
+
+// src/sentry/models/counter.py: the project's short-id counter (table sentry_projectcounter)
+export const counter: ModelDef = {
+  name: "sentry.counter",
+  table: "sentry_projectcounter",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [f.fk("project", "sentry.project", { kind: "FlexibleForeignKey" }), f.bigint("value")],
+  uniques: [["project"]],
+};
+
+// src/sentry/models/dynamicsampling.py (renuac85 @ e825d0e9)
+export const customDynamicSamplingRule: ModelDef = {
+  name: "sentry.customdynamicsamplingrule",
+  table: "sentry_customdynamicsamplingrule",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.datetime("date_added", { default: now }),
+    f.fk("organization", "sentry.organization", { kind: "FlexibleForeignKey" }),
+    f.bool("is_active", { default: true }),
+    f.bool("is_org_level", { default: false }),
+    f.int("rule_id", { default: 0 }),
+    f.text("condition"),
+    f.float("sample_rate", { default: 0 }),
+    f.datetime("start_date", { default: now }),
+    f.datetime("end_date"),
+    f.int("num_samples"),
+    f.string("condition_hash", 40),
+    f.text("query", { nullable: true }),
+    f.fk("created_by_id", "sentry.user", { nullable: true, kind: "HybridCloudForeignKey" }),
+    f.bool("notification_sent", { nullable: true }),
+  ],
+  uniques: [],
+};
+
+// src/sentry/models/dynamicsampling.py (the through table of CustomDynamicSamplingRule.projects)
+export const customDynamicSamplingRuleProject: ModelDef = {
+  name: "sentry.customdynamicsamplingruleproject",
+  table: "sentry_customdynamicsamplingruleproject",
+  silos: ["Region"],
+  scope: "Organization",
+  fields: [
+    f.fk("custom_dynamic_sampling_rule", "sentry.customdynamicsamplingrule", { kind: "FlexibleForeignKey" }),
+    f.fk("project", "sentry.project", { kind: "FlexibleForeignKey" }),
+  ],
+  uniques: [["custom_dynamic_sampling_rule", "project"]],
+};
+
 export const projectModels: ModelDef[] = [
   project,
   projectTeam,
@@ -139,6 +320,17 @@ export const projectModels: ModelDef[] = [
   environment,
   environmentProject,
   rule,
+  ruleActivity,
+  ruleSnooze,
+  neglectedRule,
+  projectBookmark,
+  projectOwnership,
+  projectRedirect,
+  projectTemplate,
+  projectTemplateOption,
+  counter,
+  customDynamicSamplingRule,
+  customDynamicSamplingRuleProject,
 ];
 
 // Relocation hooks.
@@ -156,6 +348,9 @@ const newKey = () => randomBytes(16).toString("hex");
  * DSN keeps working. Unlike Sentry, every imported key of a project is kept (Sentry keeps one:
  * getsentry/self-hosted#4502).
  */
+/** `relo dev populate`: DSN keys are 32 hex characters. */
+projectKey.populate = (_i, ctx) => ({ public_key: ctx.hex(32), secret_key: ctx.hex(32) });
+
 projectKey.write = async (rows, ctx) => {
   const used = new Set<unknown>();
   for (const column of ["public_key", "secret_key"]) {

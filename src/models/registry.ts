@@ -3,14 +3,23 @@
  * import, export and global clearing follow. The order is computed here, from the definitions,
  * with Sentry's algorithm, so that exports list models in the order Sentry does.
  */
+import { alertModels } from "./alerts.js";
 import { appModels } from "./apps.js";
+import { authModels } from "./auth.js";
 import { configModels } from "./config.js";
+import { dashboardModels } from "./dashboards.js";
 import { integrationModels } from "./integrations.js";
+import { incidentModels } from "./incidents.js";
 import { internalModels } from "./internal.js";
+import { monitorModels } from "./monitors.js";
+import { notificationModels } from "./notifications.js";
 import { organizationModels } from "./organizations.js";
 import { projectModels } from "./projects.js";
+import { searchModels } from "./searches.js";
+import { sentryAppModels } from "./sentryapps.js";
 import type { ModelDef, RelocationScope, Scope } from "./types.js";
 import { userModels } from "./users.js";
+import { workflowModels } from "./workflows.js";
 
 /** Which relocation scopes each import/export scope admits. */
 export const ACCEPTED_SCOPES: Record<Scope, ReadonlySet<RelocationScope>> = {
@@ -126,5 +135,14 @@ export const registry = new Registry([
   ...integrationModels,
   ...organizationModels,
   ...projectModels,
+  ...alertModels,
+  ...incidentModels,
+  ...dashboardModels,
+  ...monitorModels,
+  ...searchModels,
+  ...notificationModels,
+  ...authModels,
+  ...sentryAppModels,
+  ...workflowModels,
   ...internalModels,
 ]);

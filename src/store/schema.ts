@@ -71,7 +71,22 @@ export function createTableSql(model: ModelDef, dialect: Dialect, tables: Map<st
   return `CREATE TABLE IF NOT EXISTS ${q(model.table)} (\n  ${[id, ...cols].join(",\n  ")}\n)`;
 }
 
-export function createIndexSql(model: ModelDef): string[] {
+/** The WHERE clause of a conditional unique index, or "" for an unconditional one. */
+function indexCondition(model: ModelDef, set: string[], dialect: Dialect): string {
+  const cond = model.uniqueConditions?.[set.join(",")];
+  if (!cond) return "";
+  const column = q(model.fields.find((f) => f.name === cond.field)!.column);
+  if ("isNull" in cond) return ` WHERE ${column} IS NULL`;
+  const value =
+    typeof cond.equals === "boolean"
+      ? dialect === "sqlite"
+        ? String(Number(cond.equals))
+        : String(cond.equals)
+      : `'${cond.equals.replace(/'/g, "''")}'`;
+  return ` WHERE ${column} = ${value}`;
+}
+
+export function createIndexSql(model: ModelDef, dialect: Dialect = "postgres"): string[] {
   const byName = new Map(model.fields.map((f) => [f.name, f]));
   const out: string[] = [];
   model.uniques.forEach((set, i) => {
@@ -79,7 +94,8 @@ export function createIndexSql(model: ModelDef): string[] {
     if (fields.length === 0 || fields.length !== set.length) return;
     const cols = fields.map((f) => (f.caseInsensitive ? `lower(${q(f.column)})` : q(f.column)));
     const name = `${model.table}_uniq_${i}`;
-    out.push(`CREATE UNIQUE INDEX IF NOT EXISTS ${q(name)} ON ${q(model.table)} (${cols.join(", ")})`);
+    const where = indexCondition(model, set, dialect);
+    out.push(`CREATE UNIQUE INDEX IF NOT EXISTS ${q(name)} ON ${q(model.table)} (${cols.join(", ")})${where}`);
   });
   for (const f of model.fields) {
     if (!f.fk) continue;
@@ -94,6 +110,6 @@ export function schemaSql(models: ModelDef[], dialect: Dialect): string[] {
   const tables = new Map(models.map((m) => [m.name, m.table]));
   return [
     ...models.map((m) => createTableSql(m, dialect, tables)),
-    ...models.flatMap((m) => createIndexSql(m)),
+    ...models.flatMap((m) => createIndexSql(m, dialect)),
   ];
 }
