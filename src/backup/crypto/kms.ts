@@ -79,12 +79,31 @@ async function openClient(): Promise<KeyManagementServiceClient> {
   return new KeyManagementServiceClient({ ...options, authClient: anonymous as never });
 }
 
+/**
+ * Runs `use` with a client, then closes it. The client starts a stub for long-running operations
+ * as soon as it is built, which relo never uses; when credentials cannot be found that stub's
+ * promises reject with no one listening, which would crash the process. The same failure reaches
+ * `use` as an ordinary error, so those stray rejections are dropped while the client lives.
+ */
 async function withClient<T>(use: (c: KeyManagementServiceClient) => Promise<T>): Promise<T> {
-  const client = await openClient();
+  const stray = (reason: unknown) => {
+    if (
+      !/node_modules[\\/](google-gax|google-auth-library|gcp-metadata)/.test(String((reason as Error)?.stack))
+    ) {
+      throw reason;
+    }
+  };
+  process.on("unhandledRejection", stray);
   try {
-    return await use(client);
+    const client = await openClient();
+    try {
+      return await use(client);
+    } finally {
+      await client.close();
+    }
   } finally {
-    await client.close();
+    await new Promise((settled) => setImmediate(settled));
+    process.off("unhandledRejection", stray);
   }
 }
 
@@ -129,6 +148,8 @@ export async function kmsDecrypt(k: KmsKeyVersion, ciphertext: Buffer): Promise<
 }
 
 function describe(err: unknown): string {
-  const e = err as { details?: string; message?: string };
-  return (e.details || e.message || String(err)).split("\n")[0];
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const first = String(e.message ?? err).split("\n")[0];
+  const cause = e.cause?.code ?? e.cause?.message;
+  return cause ? `${first} (${cause})` : first;
 }

@@ -62,7 +62,8 @@ function paxSizeHeader(size: number): Buffer {
   return Buffer.concat([header("././@PaxHeader", record.length, "x"), record, padding(record.length)]);
 }
 
-function memberHeader(name: string, size: number): Buffer {
+/** The header block(s) of one member; exported for the byte-for-byte comparison with Python. */
+export function memberHeader(name: string, size: number): Buffer {
   if (size <= MAX_OCTAL_SIZE) return header(name, size);
   return Buffer.concat([paxSizeHeader(size), header(name, 0)]);
 }
