@@ -103,6 +103,24 @@ function constrainedKeys(registry: Registry): { model: ModelDef; column: string;
 }
 
 /**
+ * PostgreSQL checks deferred foreign keys at COMMIT, where a failure is a bare database error
+ * (and the id sequences were already moved). Checking them at the end of the transaction instead
+ * costs the same and fails like any other import error: an IntegrityError naming the model, and
+ * a rollback.
+ */
+export async function checkKeysBeforeCommit(store: Store, registry: Registry): Promise<void> {
+  if (store.dialect !== "postgres") return;
+  try {
+    await sql`SET CONSTRAINTS ALL IMMEDIATE`.execute(store.db);
+  } catch (err) {
+    const message = (err as Error).message;
+    const table = /on table "([^"]+)"/.exec(message)?.[1];
+    const model = registry.ordered.find((m) => m.table === table)?.name ?? table ?? "";
+    throw importError(RpcImportErrorKind.IntegrityError, { model, ordinal: null }, message);
+  }
+}
+
+/**
  * The checks a commit would run: foreign keys are deferred to commit, and a dry run never
  * commits. SQLite lists violations itself; PostgreSQL is asked to check now, and only if that
  * fails is each constraint searched for the rows that break it.

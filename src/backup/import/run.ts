@@ -22,7 +22,7 @@ import { type RawEntry, readEntries } from "../reader.js";
 import { type BatchEnv, importBatch } from "./batch.js";
 import { type Batch, batches, DEFAULT_BATCH_SIZE } from "./batches.js";
 import type { Filter, ImportFlags } from "./context.js";
-import { checkDeferredKeys, importBatchOrReport, screenEntries } from "./dry-run.js";
+import { checkDeferredKeys, checkKeysBeforeCommit, importBatchOrReport, screenEntries } from "./dry-run.js";
 import { ImportReport } from "./report.js";
 import type { ImportStats } from "./stats.js";
 import { VerificationError, verifyWritten } from "./verify.js";
@@ -113,7 +113,10 @@ export async function importExport(store: Store, source: Source, opts: ImportOpt
     };
     if (report.dryRun) await dryRun(store, source, registry, env, opts, report);
     else {
-      await store.transaction(() => writePhase(store, source, registry, env, opts, report));
+      await store.transaction(async () => {
+        await writePhase(store, source, registry, env, opts, report);
+        await checkKeysBeforeCommit(store, registry);
+      });
       report.outcome = "committed";
       report.mapping?.commit();
       report.verification = await verifyWritten(store, report.writtenPks);
