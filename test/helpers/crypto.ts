@@ -131,7 +131,7 @@ export function cli(args: string[], opts: { env?: Record<string, string>; input?
   });
 }
 
-/** What relo left in a TMPDIR it was given (it must leave nothing; tsx keeps its cache there). */
+/** The private directories relo's encryption left in `dir` (a TMPDIR it was given): must be none. */
 export function leftovers(dir: string): string[] {
-  return readdirSync(dir).filter((name) => !name.startsWith("tsx-"));
+  return readdirSync(dir).filter((name) => /^relo-(en|de)crypt-/.test(name));
 }
