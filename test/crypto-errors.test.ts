@@ -15,7 +15,7 @@ import {
 } from "../src/backup/crypto/index.js";
 import { ReloError } from "../src/backup/errors.js";
 import { registry } from "../src/models/registry.js";
-import { cli, type KeyPair, leftovers, PY_ENCRYPT, python, tempDir, writeKeyPair } from "./helpers/crypto.js";
+import { cli, type KeyPair, leftovers, python, tempDir, writeKeyPair } from "./helpers/crypto.js";
 import { describeEachDb, freshDb } from "./helpers/db.js";
 import { fixture, importFile, snapshot } from "./helpers/import.js";
 
@@ -36,7 +36,7 @@ let keys: KeyPair;
 let good: string;
 let tmp: string;
 
-/** Start of the data of the n-th member of a tarball whose members are all under 512 bytes but the first. */
+/** Where export.json and data.key start in a tarball written by relo (headers are 512 bytes). */
 function memberOffsets(tar: Buffer): { exportAt: number; exportSize: number; dataKeyAt: number } {
   const exportSize = Number.parseInt(tar.toString("latin1", 124, 135), 8);
   const dataKeyAt = 512 + Math.ceil(exportSize / 512) * 512 + 512;
