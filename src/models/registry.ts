@@ -8,6 +8,7 @@ import { appModels } from "./apps.js";
 import { authModels } from "./auth.js";
 import { configModels } from "./config.js";
 import { dashboardModels } from "./dashboards.js";
+import { eventModels } from "./events.js";
 import { integrationModels } from "./integrations.js";
 import { incidentModels } from "./incidents.js";
 import { internalModels } from "./internal.js";
@@ -145,4 +146,5 @@ export const registry = new Registry([
   ...sentryAppModels,
   ...workflowModels,
   ...internalModels,
+  ...eventModels,
 ]);

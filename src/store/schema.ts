@@ -66,7 +66,8 @@ function columnSql(field: FieldDef, dialect: Dialect, tables: Map<string, string
 }
 
 export function createTableSql(model: ModelDef, dialect: Dialect, tables: Map<string, string>): string {
-  const id = dialect === "sqlite" ? `"id" INTEGER PRIMARY KEY` : `"id" bigserial PRIMARY KEY`;
+  let id = dialect === "sqlite" ? `"id" INTEGER PRIMARY KEY` : `"id" bigserial PRIMARY KEY`;
+  if (model.stringId) id = `"id" ${dialect === "sqlite" ? "TEXT" : `varchar(${model.stringId})`} PRIMARY KEY`;
   const cols = model.fields.map((f) => columnSql(f, dialect, tables, model));
   return `CREATE TABLE IF NOT EXISTS ${q(model.table)} (\n  ${[id, ...cols].join(",\n  ")}\n)`;
 }
