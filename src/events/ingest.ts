@@ -1,0 +1,210 @@
+/**
+ * The one writer between HTTP requests and the database. A store has a single connection, so
+ * events are queued and saved by one loop, in batches: a batch is one transaction (one commit
+ * for many events, which is what makes ingestion fast on both databases), each event in it a
+ * savepoint, so a failing event is rolled back alone. A request is answered once the batch
+ * holding its events has committed. After each commit the new stream messages are relayed to
+ * Redis when a Redis stream is configured; otherwise the embedded stream is trimmed now and
+ * then to `streamMaxLen` messages per topic.
+ */
+import type { Store } from "../store/types.js";
+import { TxCache } from "./cache.js";
+import type { Publisher } from "./redis.js";
+import type { SaveContext } from "./save/context.js";
+import { discarded, HashDiscarded, type SaveJob, type SaveResult, saveEvent } from "./save/index.js";
+import { Sql } from "./sql.js";
+import { commitOffset, committedOffset, deleteUpTo, readMessages, TOPICS, trimTopic } from "./stream.js";
+import { TsdbBuffer } from "./tsdb.js";
+
+export type SaveOutcome =
+  | { status: "saved"; result: SaveResult }
+  | { status: "discarded"; eventId: string; reason: string }
+  | { status: "failed"; eventId: string; error: Error };
+
+export interface IngestOptions {
+  /** Events per transaction (default 200). */
+  maxBatch?: number;
+  /** Events waiting to be saved before new ones are refused (default 20000). */
+  maxQueue?: number;
+  /** The retention the eventstream payload carries (default 90 days). */
+  retentionDays?: number;
+  /** Relay stream messages here after each commit (a Redis stream). */
+  publisher?: Publisher | null;
+  /** Messages kept per topic in the embedded stream when nothing relays it (default 100000). */
+  streamMaxLen?: number;
+  /** Where failures of the background relay are reported. */
+  onError?: (err: Error, what: string) => void;
+}
+
+/** The queue is full: the client should retry later (a 429). */
+export class QueueFull extends Error {
+  override name = "QueueFull";
+}
+
+interface Entry {
+  job: SaveJob;
+  done: (o: SaveOutcome) => void;
+}
+
+/** The consumer-group name under which the relay records what it has sent to Redis. */
+export const RELAY_GROUP = "relo.redis-relay";
+const RELAY_TOPIC = "*";
+const RELAY_CHUNK = 1000;
+const TRIM_EVERY = 2000;
+const RELAY_RETRY_MS = 1000;
+
+export class Ingest {
+  readonly sql: Sql;
+  private readonly queue: Entry[] = [];
+  private readonly cache = new TxCache();
+  private readonly tsdb = new TsdbBuffer();
+  private readonly ctx: SaveContext;
+  private running: Promise<void> | null = null;
+  private relayed: number | null = null;
+  private sinceTrim = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly opts: Required<Omit<IngestOptions, "publisher" | "onError">>;
+
+  constructor(
+    readonly store: Store,
+    private readonly options: IngestOptions = {},
+  ) {
+    this.sql = new Sql(store);
+    this.opts = {
+      maxBatch: options.maxBatch ?? 200,
+      maxQueue: options.maxQueue ?? 20_000,
+      retentionDays: options.retentionDays ?? 90,
+      streamMaxLen: options.streamMaxLen ?? 100_000,
+    };
+    this.ctx = {
+      sql: this.sql,
+      cache: this.cache,
+      tsdb: this.tsdb,
+      options: { retentionDays: this.opts.retentionDays },
+    };
+  }
+
+  /** Events waiting to be saved. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Saves the events of one request; resolves with one outcome per event once committed. */
+  submit(jobs: SaveJob[]): Promise<SaveOutcome[]> {
+    if (this.closed) return Promise.reject(new Error("ingestion is shut down"));
+    if (this.queue.length + jobs.length > this.opts.maxQueue) {
+      return Promise.reject(new QueueFull("too many events are waiting to be saved"));
+    }
+    const all = jobs.map((job) => new Promise<SaveOutcome>((done) => this.queue.push({ job, done })));
+    this.kick();
+    return Promise.all(all);
+  }
+
+  /** Resolves when every submitted event is saved and the stream is relayed. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Stops after the queued events are saved. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.idle();
+    await this.options.publisher?.close();
+  }
+
+  private kick() {
+    if (this.running) return;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      if (this.queue.length > 0) this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    await this.relay();
+    while (this.queue.length > 0) {
+      await this.saveBatch(this.queue.splice(0, this.opts.maxBatch));
+      await this.relay();
+    }
+  }
+
+  private async saveBatch(batch: Entry[]): Promise<void> {
+    const outcomes: SaveOutcome[] = [];
+    this.cache.begin();
+    try {
+      await this.store.transaction(async () => {
+        for (const entry of batch) outcomes.push(await this.saveOne(entry.job));
+        await this.tsdb.flush(this.sql);
+        await this.trim(batch.length);
+      });
+      this.cache.keep();
+    } catch (err) {
+      this.cache.drop();
+      this.tsdb.clear();
+      for (const entry of batch)
+        entry.done({ status: "failed", eventId: entry.job.data.event_id, error: err as Error });
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) batch[i].done(outcomes[i]);
+  }
+
+  private async saveOne(job: SaveJob): Promise<SaveOutcome> {
+    const mark = this.tsdb.mark();
+    this.cache.begin();
+    try {
+      const result = await this.store.transaction(() => saveEvent(this.ctx, job));
+      this.cache.keep();
+      return { status: "saved", result };
+    } catch (err) {
+      this.cache.drop();
+      this.tsdb.rollbackTo(mark);
+      if (!(err instanceof HashDiscarded))
+        return { status: "failed", eventId: job.data.event_id, error: err as Error };
+      await discarded(this.ctx, job);
+      return { status: "discarded", eventId: job.data.event_id, reason: err.reason };
+    }
+  }
+
+  /** Keeps the embedded stream bounded when no relay drains it. */
+  private async trim(events: number) {
+    if (this.options.publisher) return;
+    this.sinceTrim += events;
+    if (this.sinceTrim < TRIM_EVERY) return;
+    this.sinceTrim = 0;
+    for (const topic of TOPICS) await trimTopic(this.sql, topic, this.opts.streamMaxLen);
+  }
+
+  /** Sends committed messages to Redis, oldest first; a failure is retried a second later. */
+  private async relay(): Promise<void> {
+    const publisher = this.options.publisher;
+    if (!publisher) return;
+    try {
+      this.relayed ??= await committedOffset(this.sql, RELAY_GROUP, RELAY_TOPIC);
+      for (;;) {
+        const messages = await readMessages(this.sql, { after: this.relayed, limit: RELAY_CHUNK });
+        if (messages.length === 0) return;
+        await publisher.publish(messages);
+        const last = messages[messages.length - 1].offset;
+        await this.store.transaction(async () => {
+          await commitOffset(this.sql, RELAY_GROUP, RELAY_TOPIC, last);
+          await deleteUpTo(this.sql, last);
+        });
+        this.relayed = last;
+      }
+    } catch (err) {
+      this.options.onError?.(err as Error, "relaying the event stream to Redis");
+      this.scheduleRetry();
+    }
+  }
+
+  private scheduleRetry() {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, RELAY_RETRY_MS);
+    this.retryTimer.unref();
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The ingestion endpoints real Sentry SDKs send to: `POST /api/:projectId/envelope/` and the
+ * legacy `POST /api/:projectId/store/`. A request is authenticated (auth.ts), decompressed,
+ * parsed, normalized, and its events handed to the writer (ingest.ts); it is answered once they
+ * are committed: `200 {"id": event_id}`, `401` for bad auth, `400` for a malformed body, `413`
+ * over the size limits, `429` when the writer is behind. Error bodies are `{"detail": reason}`.
+ */
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import type { Logger } from "pino";
+import { type Auth, AuthError, authFromDsn, authFromRequest, checkKey } from "./auth.js";
+import { EnvelopeError, parseEnvelope } from "./envelope.js";
+import { type Ingest, QueueFull, type SaveOutcome } from "./ingest.js";
+import { type EventData, NormalizeError, normalizeEvent } from "./normalize.js";
+import type { SaveJob } from "./save/index.js";
+import type { Sql } from "./sql.js";
+
+export interface Limits {
+  /** The request body as sent (compressed or not). */
+  maxBodyBytes: number;
+  /** The body after decompression. */
+  maxEnvelopeBytes: number;
+  /** One event or transaction (Relay's max_event_size). */
+  maxEventBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxBodyBytes: 20 * 1024 * 1024,
+  maxEnvelopeBytes: 20 * 1024 * 1024,
+  maxEventBytes: 1024 * 1024,
+};
+
+/** Item types saved as events; other items (sessions, client reports, spans, ...) are accepted and not stored. */
+const EVENT_ITEMS = new Set(["event", "transaction"]);
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+const inflateRaw = promisify(zlib.inflateRaw);
+const brotli = promisify(zlib.brotliDecompress);
+
+async function decodeOne(body: Buffer, encoding: string, max: number): Promise<Buffer> {
+  const opts = { maxOutputLength: max };
+  switch (encoding) {
+    case "gzip":
+    case "x-gzip":
+      return gunzip(body, opts);
+    case "deflate":
+      // HTTP's deflate is zlib-wrapped, but some clients send raw deflate.
+      return inflate(body, opts).catch((err) => {
+        if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw err;
+        return inflateRaw(body, opts);
+      });
+    case "br":
+      return brotli(body, opts);
+    case "identity":
+    case "":
+      return body;
+    default:
+      throw new HttpError(400, `unsupported Content-Encoding: ${encoding}`);
+  }
+}
+
+/** Undoes Content-Encoding (applied in order, so undone last to first). */
+export async function decodeBody(body: Buffer, header: string | undefined, limits: Limits): Promise<Buffer> {
+  const encodings = (header ?? "")
+    .split(",")
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
+  let out = body;
+  for (const enc of encodings.reverse()) {
+    try {
+      out = await decodeOne(out, enc, limits.maxEnvelopeBytes);
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+        throw new HttpError(413, `the decompressed body exceeds ${limits.maxEnvelopeBytes} bytes`);
+      }
+      throw new HttpError(400, `the body is not valid ${enc} data: ${(err as Error).message}`);
+    }
+  }
+  if (out.length > limits.maxEnvelopeBytes) {
+    throw new HttpError(413, `the body exceeds ${limits.maxEnvelopeBytes} bytes`);
+  }
+  return out;
+}
+
+function parseJsonObject(payload: Buffer, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString("utf8"));
+  } catch (err) {
+    throw new HttpError(400, `invalid ${what}: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new HttpError(400, `invalid ${what}: not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The legacy store body: JSON, or (very old SDKs) base64 of zlib-compressed JSON. */
+async function storePayload(body: Buffer, limits: Limits): Promise<Buffer> {
+  const first = body.toString("utf8", 0, Math.min(body.length, 64)).trimStart()[0];
+  if (first === "{" || first === undefined) return body;
+  try {
+    return await inflate(Buffer.from(body.toString("ascii"), "base64"), {
+      maxOutputLength: limits.maxEventBytes,
+    });
+  } catch {
+    return body;
+  }
+}
+
+interface Parsed {
+  auth: Auth | null;
+  events: { raw: Record<string, unknown>; eventId: unknown }[];
+  envelopeEventId: unknown;
+}
+
+function parseEnvelopeBody(body: Buffer, projectId: number, limits: Limits, auth: Auth | null): Parsed {
+  let envelope: ReturnType<typeof parseEnvelope>;
+  try {
+    envelope = parseEnvelope(body);
+  } catch (err) {
+    if (err instanceof EnvelopeError) throw new HttpError(400, err.message);
+    throw err;
+  }
+  const found = auth ?? authFromDsn(envelope.header.dsn, projectId);
+  const events = [];
+  for (const item of envelope.items) {
+    const type = String(item.header.type);
+    if (!EVENT_ITEMS.has(type)) continue;
+    if (item.payload.length > limits.maxEventBytes) {
+      throw new HttpError(
+        413,
+        `the ${type} item at byte ${item.offset} exceeds ${limits.maxEventBytes} bytes`,
+      );
+    }
+    const raw = parseJsonObject(item.payload, `${type} item at byte ${item.offset}`);
+    if (type === "transaction") raw.type = "transaction";
+    events.push({ raw, eventId: envelope.header.event_id });
+  }
+  return { auth: found, events, envelopeEventId: envelope.header.event_id };
+}
+
+export interface IngestRoutesOptions {
+  ingest: Ingest;
+  /** A connection for key lookups, separate from the writer's. */
+  reader: Sql;
+  limits?: Partial<Limits>;
+  log?: Logger | null;
+}
+
+function projectIdOf(req: FastifyRequest): number {
+  const raw = (req.params as { projectId: string }).projectId;
+  if (!/^\d{1,18}$/.test(raw)) throw new HttpError(400, `invalid project id ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+function requestAuth(req: FastifyRequest): Auth | null {
+  const header = (name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  return authFromRequest({
+    xSentryAuth: header("x-sentry-auth"),
+    authorization: header("authorization"),
+    query: (req.query ?? {}) as Record<string, unknown>,
+  });
+}
+
+function answer(reply: FastifyReply, outcomes: SaveOutcome[], envelopeEventId: unknown, log: Logger | null) {
+  const failed = outcomes.find((o) => o.status === "failed");
+  if (failed && failed.status === "failed") {
+    log?.error({ err: failed.error, event_id: failed.eventId }, "saving an event failed");
+    return reply.code(500).send({ detail: "the event could not be saved" });
+  }
+  const id = outcomes[0]?.status === "saved" ? outcomes[0].result.eventId : outcomes[0]?.eventId;
+  return reply.send(id ? { id } : typeof envelopeEventId === "string" ? { id: envelopeEventId } : {});
+}
+
+async function handle(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  kind: "envelope" | "store",
+  o: IngestRoutesOptions,
+) {
+  const limits = { ...DEFAULT_LIMITS, ...o.limits };
+  const startTime = Date.now() / 1000;
+  const projectId = projectIdOf(req);
+  // Header or query auth is checked before the body is read; an envelope's DSN only after.
+  const requestKey = requestAuth(req);
+  let key = requestKey ? await checkKey(o.reader, requestKey, projectId) : null;
+  if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new HttpError(400, "empty body");
+  const body = await decodeBody(req.body, req.headers["content-encoding"] as string | undefined, limits);
+  let parsed: Parsed;
+  if (kind === "envelope") {
+    parsed = parseEnvelopeBody(body, projectId, limits, requestKey);
+  } else {
+    const payload = await storePayload(body, limits);
+    if (payload.length > limits.maxEventBytes)
+      throw new HttpError(413, `the event exceeds ${limits.maxEventBytes} bytes`);
+    parsed = {
+      auth: requestKey,
+      events: [{ raw: parseJsonObject(payload, "event"), eventId: undefined }],
+      envelopeEventId: undefined,
+    };
+  }
+  if (!parsed.auth) throw new AuthError("Unable to find authentication information");
+  key ??= await checkKey(o.reader, parsed.auth, projectId);
+  const keyId = key.id;
+  const jobs: SaveJob[] = parsed.events.map(({ raw, eventId }) => {
+    let data: EventData;
+    try {
+      data = normalizeEvent(raw, {
+        projectId,
+        keyId,
+        clientIp: req.ip ?? null,
+        received: startTime,
+        eventId,
+      });
+    } catch (err) {
+      if (err instanceof NormalizeError) throw new HttpError(400, err.message);
+      throw err;
+    }
+    return { projectId, keyId, data, startTime };
+  });
+  const outcomes = jobs.length > 0 ? await o.ingest.submit(jobs) : [];
+  return answer(reply, outcomes, parsed.envelopeEventId, o.log ?? null);
+}
+
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-headers":
+    "x-sentry-auth, x-requested-with, origin, accept, content-type, authentication, authorization, content-encoding, sentry-trace, baggage",
+  "access-control-expose-headers": "x-sentry-error, x-sentry-rate-limits, retry-after",
+  "access-control-max-age": "3600",
+};
+
+/** A fastify app with the ingestion routes. */
+export function buildApp(o: IngestRoutesOptions) {
+  const limits = { ...DEFAULT_LIMITS, ...o.limits };
+  const app = Fastify({
+    bodyLimit: limits.maxBodyBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(o.log ? { loggerInstance: o.log } : { logger: false }),
+  });
+  // The Node SDK sends envelopes without a Content-Type; every body is read as bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  app.addHook("onRequest", async (req, reply) => {
+    if (req.headers.origin) reply.headers(CORS_HEADERS);
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err instanceof AuthError) return reply.code(401).send({ detail: err.message });
+    if (err instanceof QueueFull)
+      return reply.code(429).header("retry-after", "1").send({ detail: err.message });
+    if (err instanceof HttpError) return reply.code(err.statusCode).send({ detail: err.message });
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return reply.code(413).send({ detail: `the body exceeds ${limits.maxBodyBytes} bytes` });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ detail: err.message });
+    }
+    o.log?.error({ err }, "request failed");
+    return reply.code(500).send({ detail: "internal error" });
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: "not found" }));
+  app.options("/api/:projectId/*", (_req, reply) => reply.headers(CORS_HEADERS).code(200).send());
+  app.post("/api/:projectId/envelope/", (req, reply) => handle(req, reply, "envelope", o));
+  app.post("/api/:projectId/store/", (req, reply) => handle(req, reply, "store", o));
+  return app;
+}
