@@ -3,7 +3,8 @@
  * models and fields Sentry deleted, and groups consecutive entries of one model into batches of
  * at most `batchSize`, each with the 1-based ordinal of its first entry.
  */
-import { DELETED_FIELDS, DELETED_MODELS, type Registry } from "../../models/registry.js";
+import { legacyUpgrader } from "../../models/legacy.js";
+import type { Registry } from "../../models/registry.js";
 import type { ModelDef } from "../../models/types.js";
 import { InputError, importError, RpcImportErrorKind } from "../errors.js";
 import { mayNeedLossless, parseLossless } from "../lossless.js";
@@ -75,10 +76,12 @@ export async function* batches(
   batchSize = DEFAULT_BATCH_SIZE,
 ): AsyncGenerator<Batch> {
   const seenPerModel = new Map<string, number>();
+  // Rows of older Sentry releases, brought forward (and deleted models dropped) in export order.
+  const upgrade = legacyUpgrader();
   let current: Batch | null = null;
   for await (const raw of raws) {
     const { model: name, entry } = parseEntry(raw);
-    if (DELETED_MODELS.has(name)) continue;
+    if (!upgrade(name, entry)) continue;
     const model = registry.get(name);
     if (!model) {
       throw importError(
@@ -88,8 +91,6 @@ export async function* batches(
       );
     }
     if (mayNeedLossless(raw.text)) keepNumberText(raw.text, model, entry);
-    const deleted = DELETED_FIELDS[name];
-    if (deleted) for (const f of deleted) delete entry.fields[f];
     if (current && (current.model !== model || current.entries.length >= batchSize)) {
       yield current;
       current = null;
