@@ -187,6 +187,7 @@ function bar(counter: ProgressCounter): Progress {
     }
   };
   const timer = setInterval(update, 200);
+  timer.unref();
   let stopped = false;
   return {
     setBytesTotal: (t) => counter.setBytesTotal(t),
