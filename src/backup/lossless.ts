@@ -86,7 +86,8 @@ class Parser {
       this.ws();
       this.i++; // ':'
       const v = this.value();
-      if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true });
+      if (key === "__proto__")
+        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true });
       else out[key] = v;
       this.ws();
       if (this.s[this.i++] === "}") return out;

@@ -4,12 +4,11 @@
  * exports match (0) or not (1), and an unreadable input is an error, not a quiet exit 0.
  */
 import { Command } from "@commander-js/extra-typings";
-import { InputError } from "../backup/errors.js";
 import { compareExports, UnknownModelError } from "../backup/compare/validate.js";
+import { InputError } from "../backup/errors.js";
 import { prettyFinding, writeFindingsFile } from "../backup/findings.js";
 import { openSource, readEntries } from "../backup/reader.js";
 import { addDecryptOptions, type PlainInput, plainInput } from "./backup-crypto.js";
-
 
 export function compareCommand() {
   const cmd = new Command("compare")
@@ -29,7 +28,8 @@ export function compareCommand() {
         left: sideEntries(inputs[0].path, "left"),
         right: sideEntries(inputs[1].path, "right"),
       }).catch((err) => {
-        if (err instanceof UnknownModelError) throw new InputError(`Invalid ${err.side} JSON: ${err.message}`);
+        if (err instanceof UnknownModelError)
+          throw new InputError(`Invalid ${err.side} JSON: ${err.message}`);
         throw err;
       });
       process.stdout.write(`\n\nDone, found ${findings.length} differences:\n`);
@@ -48,7 +48,8 @@ async function* sideEntries(path: string, side: "left" | "right") {
     yield* readEntries(openSource(path));
   } catch (err) {
     if (err instanceof InputError) throw new InputError(`Invalid ${side} JSON: ${err.message}`, err.offset);
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new InputError(`Invalid ${side} JSON: ${path}: no such file`);
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      throw new InputError(`Invalid ${side} JSON: ${path}: no such file`);
     throw err;
   }
 }

@@ -84,7 +84,8 @@ function startTicker(printer: Printer) {
 
 function parseIndent(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--indent must be a whole number >= 0, got ${value}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--indent must be a whole number >= 0, got ${value}`);
   return n;
 }
 
@@ -114,7 +115,9 @@ export function exportCommand(): Command {
       .option("--filter-usernames-file <path>", "export only the usernames in this file"),
   ).action(async (dest, o) => {
     const names = usernameSelection(o.filterUsernames, o.filterUsernamesFile);
-    const filter: ExportFilter | null = names ? { model: "sentry.user", field: "username", values: names } : null;
+    const filter: ExportFilter | null = names
+      ? { model: "sentry.user", field: "username", values: names }
+      : null;
     await runExport(dest, "User", o as unknown as CommonOpts, filter);
   });
 
@@ -123,10 +126,15 @@ export function exportCommand(): Command {
       .command("organizations")
       .description("Export organizations and their users (Organization scope).")
       .argument("[dest]", DEST_HELP, "-")
-      .option("--filter-org-slugs <csv>", "export only these organizations (comma-separated slugs) and their members"),
+      .option(
+        "--filter-org-slugs <csv>",
+        "export only these organizations (comma-separated slugs) and their members",
+      ),
   ).action(async (dest, o) => {
     const slugs = parseCsv(o.filterOrgSlugs);
-    const filter: ExportFilter | null = slugs ? { model: "sentry.organization", field: "slug", values: slugs } : null;
+    const filter: ExportFilter | null = slugs
+      ? { model: "sentry.organization", field: "slug", values: slugs }
+      : null;
     await runExport(dest, "Organization", o as unknown as CommonOpts, filter);
   });
 
@@ -140,7 +148,10 @@ export function exportCommand(): Command {
   });
 
   common(
-    cmd.command("global").description("Export the whole instance (Global scope).").argument("[dest]", DEST_HELP, "-"),
+    cmd
+      .command("global")
+      .description("Export the whole instance (Global scope).")
+      .argument("[dest]", DEST_HELP, "-"),
   ).action(async (dest, o) => {
     await runExport(dest, "Global", o as unknown as CommonOpts, null);
   });

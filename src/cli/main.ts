@@ -6,8 +6,12 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { ReloError } from "../backup/errors.js";
 import { backupCommand } from "./backup.js";
 import { dbCommand } from "./db.js";
+import { devCommand } from "./dev.js";
+import { dsnCommand } from "./dsn.js";
+import { eventsCommand } from "./events.js";
 import { exportCommand } from "./export.js";
 import { importCommand } from "./import.js";
+import { serveCommand } from "./serve.js";
 
 export function program(): Command {
   const p = new Command("relo")
@@ -19,6 +23,10 @@ export function program(): Command {
   p.addCommand(exportCommand());
   p.addCommand(backupCommand());
   p.addCommand(dbCommand());
+  p.addCommand(devCommand());
+  p.addCommand(serveCommand());
+  p.addCommand(dsnCommand());
+  p.addCommand(eventsCommand());
   for (const c of p.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -73,3 +73,21 @@ export const configModels: ModelDef[] = [option, controlOption, relay, relayUsag
 // Relocation hooks: Sentry's OverwritableConfigMixin (keep an existing key, or overwrite it with
 // --overwrite-configs).
 for (const model of configModels) model.overwritableConfig = true;
+
+// Compare pairs these rows by key, not pk (Sentry's __relocation_custom_ordinal__).
+option.customOrdinal = ["key"];
+controlOption.customOrdinal = ["key"];
+relay.customOrdinal = ["relay_id"];
+relayUsage.customOrdinal = ["relay_id", "version"];
+
+/** Options that change with every install or every minute; scoped exports leave them out. */
+const VOLATILE_OPTIONS = new Set([
+  "sentry:install-id",
+  "sentry:latest_version",
+  "sentry:last_worker_ping",
+  "sentry:last_worker_version",
+]);
+
+for (const model of [option, controlOption]) {
+  model.exportFilter = async () => (row) => !VOLATILE_OPTIONS.has(row.fields.key as string);
+}

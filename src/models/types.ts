@@ -146,4 +146,20 @@ export interface ModelDef {
    * model to keep, decided once per export from what has been exported so far.
    */
   exportFilter?: (ctx: ExportContext) => Promise<(row: Instance) => boolean>;
+  /**
+   * For `relo dev populate`: values for row `i` (0-based) where the generic, type-driven values
+   * would break a rule of this model (a token format, a user's own address). Fields left out keep
+   * their generic value.
+   */
+  populate?: (i: number, ctx: PopulateContext) => Record<string, unknown>;
+}
+
+/** What a model's `populate` hook can ask while generating rows. */
+export interface PopulateContext {
+  /** A deterministic random number in [0, 1). */
+  random(): number;
+  /** Lower-case hex of `n` characters. */
+  hex(n: number): string;
+  /** How many rows of `model` have been generated (their pks are 1..count). */
+  count(model: string): number;
 }

@@ -400,6 +400,9 @@ async function writeOverUserPairs(
 userEmail.write = (rows, ctx) => writeOverUserPairs(rows, ctx, userEmail, "email");
 
 /** Geo codes are recomputed from the address (relo has no geo database, so they stay empty). */
+/** `relo dev populate`: an import clears the geo codes (relo has no GeoIP database to fill them). */
+userIp.populate = () => ({ country_code: null, region_code: null });
+
 userIp.normalize = (row, ctx) => {
   if (belongsToMergedUser(row, ctx)) return "belongs to a merged user";
   row.fields.country_code = null;
@@ -425,6 +428,35 @@ userPermission.normalize = dropIfMergedUser;
 // A merged (existing) account must not gain instance roles from an import.
 userRoleUser.normalize = dropIfMergedUser;
 userRole.overwritableConfig = true;
+
+// Compare pairs these rows by value, not pk (Sentry's __relocation_custom_ordinal__); a `user`
+// stands for its username.
+user.customOrdinal = ["username"];
+email.customOrdinal = ["email"];
+userEmail.customOrdinal = ["user", "email"];
+userIp.customOrdinal = ["user", "ip_address"];
+userPermission.customOrdinal = ["user", "permission"];
+userRole.customOrdinal = ["name"];
+// Only a user's global options (no organization, no project) have a natural key.
+userOption.customOrdinal = (fields) =>
+  fields.organization_id == null && fields.project_id == null ? ["user", "key"] : null;
+
+// `relo dev populate`: each user's own address has its email and useremail rows, as an import
+// creates them with the user; and a claimed account, whose password an import keeps.
+const populatedAddress = (i: number) => `user-${i}@example.com`;
+user.populate = (i) => ({ email: populatedAddress(i), is_unclaimed: false });
+email.populate = (i) => ({ email: populatedAddress(i) });
+userEmail.populate = (i, ctx) => (i < ctx.count(user.name) ? { user: i + 1, email: populatedAddress(i) } : {});
+
+// Email rows have no foreign key to users; a scoped export keeps those of exported users.
+email.exportFilter = async (ctx) => {
+  const users = ctx.exported(user.name);
+  const keep = new Set<string>();
+  for await (const chunk of ctx.store.scan(`SELECT "user_id", "email" FROM "${userEmail.table}"`, [])) {
+    for (const [userId, address] of chunk) if (users.has(Number(userId))) keep.add(String(address).toLowerCase());
+  }
+  return (row) => keep.has(String(row.fields.email).toLowerCase());
+};
 
 export const userModels: ModelDef[] = [
   user,

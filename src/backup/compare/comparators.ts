@@ -33,8 +33,10 @@ export abstract class Comparator {
     for (const f of this.fields) {
       const missingLeft = left.fields[f] === undefined || left.fields[f] === null;
       const missingRight = right.fields[f] === undefined || right.fields[f] === null;
-      if (missingLeft && !missingRight) out.push(this.finding(on, left, right, `the left \`${f}\` value was missing`, true));
-      if (missingRight && !missingLeft) out.push(this.finding(on, left, right, `the right \`${f}\` value was missing`, true));
+      if (missingLeft && !missingRight)
+        out.push(this.finding(on, left, right, `the left \`${f}\` value was missing`, true));
+      if (missingRight && !missingLeft)
+        out.push(this.finding(on, left, right, `the right \`${f}\` value was missing`, true));
     }
     return out;
   }
@@ -54,7 +56,12 @@ export abstract class Comparator {
   }
 
   /** One field's verdict: null when it passes, else the reason(s). */
-  protected abstract check(field: string, l: unknown, r: unknown, ordinals: OrdinalLookup): string | string[] | null;
+  protected abstract check(
+    field: string,
+    l: unknown,
+    r: unknown,
+    ordinals: OrdinalLookup,
+  ): string | string[] | null;
 
   scrub(left: Side, right: Side): void {
     for (const f of this.fields) {
@@ -116,8 +123,12 @@ export class ForeignKeyComparator extends Comparator {
     const lo = typeof l === "number" ? ordinals.left(model, l) : null;
     const ro = typeof r === "number" ? ordinals.right(model, r) : null;
     const reasons: string[] = [];
-    if (lo === null) reasons.push(`the left foreign key ordinal for \`${f}\` model with pk \`${py(l)}\` could not be found`);
-    if (ro === null) reasons.push(`the right foreign key ordinal for \`${f}\` model with pk \`${py(r)}\` could not be found`);
+    if (lo === null)
+      reasons.push(`the left foreign key ordinal for \`${f}\` model with pk \`${py(l)}\` could not be found`);
+    if (ro === null)
+      reasons.push(
+        `the right foreign key ordinal for \`${f}\` model with pk \`${py(r)}\` could not be found`,
+      );
     if (reasons.length > 0) return reasons;
     if (lo === ro) return null;
     return `the left foreign key ordinal (${lo}) for \`${f}\` was not equal to the right foreign key ordinal (${ro})`;
@@ -175,21 +186,29 @@ export class UserPasswordObfuscatingComparator extends ObfuscatingComparator {
     const l = left.fields;
     const r = right.fields;
     if (l.is_unclaimed && !r.is_unclaimed) {
-      add("the left value of `is_unclaimed` was True and the right value was False; the act of importing cannot claim users");
+      add(
+        "the left value of `is_unclaimed` was True and the right value was False; the act of importing cannot claim users",
+      );
     }
     if (!r.is_unclaimed) {
       if (!pyEqual(l.password, r.password)) {
-        add(`the left value ("${this.shown(l.password)}") of \`password\` was not equal to the right value ("${this.shown(r.password)}")`);
+        add(
+          `the left value ("${this.shown(l.password)}") of \`password\` was not equal to the right value ("${this.shown(r.password)}")`,
+        );
       }
       return out;
     }
     if (pyEqual(l.password, r.password)) {
-      add(`the left value ("${this.shown(l.password)}") of \`password\` was equal to the right value ("${this.shown(r.password)}"), but the right side is unclaimed and should have a new password`);
+      add(
+        `the left value ("${this.shown(l.password)}") of \`password\` was equal to the right value ("${this.shown(r.password)}"), but the right side is unclaimed and should have a new password`,
+      );
     }
     const lc = (l.last_password_change as string) || EPOCH;
     const rc = (r.last_password_change as string) || EPOCH;
     if (instant(lc) > instant(rc)) {
-      add(`the left value (${lc}) of \`last_password_change\` was not less than or equal to the right value (${rc})`);
+      add(
+        `the left value (${lc}) of \`last_password_change\` was not less than or equal to the right value (${rc})`,
+      );
     }
     if (r.is_password_expired) {
       add("the right value of `is_password_expired` must be False for unclaimed users");
@@ -235,7 +254,8 @@ export class UUID4Comparator extends Comparator {
   }
   protected check(f: string, l: unknown, r: unknown) {
     const reasons: string[] = [];
-    if (l === r) reasons.push(`the left value (${l}) of the UUID field \`${f}\` was equal to the right value (${r})`);
+    if (l === r)
+      reasons.push(`the left value (${l}) of the UUID field \`${f}\` was equal to the right value (${r})`);
     return [...reasons, ...regexReasons(UUID4, f, l, r)];
   }
 }
@@ -249,7 +269,9 @@ export class SubscriptionIDComparator extends Comparator {
   protected check(f: string, l: unknown, r: unknown) {
     const reasons: string[] = [];
     if (l === r) {
-      reasons.push(`the left value (${l}) of the subscription ID field \`${f}\` was equal to the right value (${r})`);
+      reasons.push(
+        `the left value (${l}) of the subscription ID field \`${f}\` was equal to the right value (${r})`,
+      );
     }
     return [...reasons, ...regexReasons(SUBSCRIPTION_ID, f, l, r)];
   }
@@ -260,7 +282,8 @@ export class UnorderedListComparator extends Comparator {
     super("UnorderedListComparator", fields);
   }
   protected check(f: string, l: unknown, r: unknown) {
-    const sorted = (v: unknown) => [...((v as unknown[]) ?? [])].map((x) => JSON.stringify(x)).sort();
+    const sorted = (v: unknown) =>
+      (Array.isArray(v) ? v : v == null ? [] : [v]).map((x) => JSON.stringify(x)).sort();
     if (JSON.stringify(sorted(l)) === JSON.stringify(sorted(r))) return null;
     return `the left value (${py(l)}) of the unordered list field \`${f}\` was not equal to the right value (${py(r)})`;
   }
@@ -276,7 +299,8 @@ export class EqualOrRemovedComparator extends Comparator {
     for (const f of this.fields) {
       const missingLeft = left.fields[f] === undefined || left.fields[f] === null;
       const missingRight = right.fields[f] === undefined || right.fields[f] === null;
-      if (missingLeft && !missingRight) out.push(this.finding(on, left, right, `the left \`${f}\` value was missing`, true));
+      if (missingLeft && !missingRight)
+        out.push(this.finding(on, left, right, `the left \`${f}\` value was missing`, true));
     }
     return out;
   }
@@ -288,14 +312,17 @@ export class EqualOrRemovedComparator extends Comparator {
 
 function regexReasons(pattern: RegExp, f: string, l: unknown, r: unknown): string[] {
   const out: string[] = [];
-  if (!pattern.test(String(l))) out.push(`the left value ("${l}") of \`${f}\` was not matched by this regex: ${pattern.source}`);
-  if (!pattern.test(String(r))) out.push(`the right value ("${r}") of \`${f}\` was not matched by this regex: ${pattern.source}`);
+  if (!pattern.test(String(l)))
+    out.push(`the left value ("${l}") of \`${f}\` was not matched by this regex: ${pattern.source}`);
+  if (!pattern.test(String(r)))
+    out.push(`the right value ("${r}") of \`${f}\` was not matched by this regex: ${pattern.source}`);
   return out;
 }
 
 const EPOCH = "1970-01-01T00:00:00+00:00";
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /** Microseconds since the epoch, as dateutil reads an ISO-8601 text (naive means UTC here). */
 export function instant(text: string): number {
@@ -328,7 +355,10 @@ export function pyEqual(a: unknown, b: unknown): boolean {
   }
   const ka = Object.keys(na);
   const ob = nb as Record<string, unknown>;
-  return ka.length === Object.keys(ob).length && ka.every((k) => k in ob && pyEqual((na as Record<string, unknown>)[k], ob[k]));
+  return (
+    ka.length === Object.keys(ob).length &&
+    ka.every((k) => k in ob && pyEqual((na as Record<string, unknown>)[k], ob[k]))
+  );
 }
 
 /** A value as Python's str() shows it in a reason. */

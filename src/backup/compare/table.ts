@@ -58,7 +58,10 @@ function explicitEntries(): [string, Comparator[]][] {
     ["sentry.alertrule", [new DateUpdatedComparator("date_modified")]],
     ["sentry.dashboardfavoriteuser", [new DateUpdatedComparator("date_added", "date_updated")]],
     ["sentry.groupsearchview", [new DateUpdatedComparator("date_updated")]],
-    ["sentry.groupsearchviewlastvisited", [new DateUpdatedComparator("last_visited", "date_added", "date_updated")]],
+    [
+      "sentry.groupsearchviewlastvisited",
+      [new DateUpdatedComparator("last_visited", "date_added", "date_updated")],
+    ],
     ["sentry.groupsearchviewstarred", [new DateUpdatedComparator("date_updated", "date_added")]],
     [
       "sentry.groupsearchviewproject",
@@ -91,8 +94,14 @@ function explicitEntries(): [string, Comparator[]][] {
     ["sentry.relay", [new HashObfuscatingComparator("relay_id", "public_key")]],
     ["sentry.relayusage", [new HashObfuscatingComparator("relay_id", "public_key")]],
     ["sentry.rollbackorganization", [new DateUpdatedComparator("date_updated")]],
-    ["sentry.rollbackuser", [new UUID4Comparator("uuid", "share_uuid"), new DateUpdatedComparator("date_updated")]],
-    ["sentry.sentryapp", [new DateUpdatedComparator("date_updated"), new EmailObfuscatingComparator("creator_label")]],
+    [
+      "sentry.rollbackuser",
+      [new UUID4Comparator("uuid", "share_uuid"), new DateUpdatedComparator("date_updated")],
+    ],
+    [
+      "sentry.sentryapp",
+      [new DateUpdatedComparator("date_updated"), new EmailObfuscatingComparator("creator_label")],
+    ],
     ["sentry.sentryappinstallation", [new DateUpdatedComparator("date_updated")]],
     ["sentry.servicehook", [new HashObfuscatingComparator("secret")]],
     ["sentry.team", [new IgnoredComparator("org_role")]],
@@ -111,7 +120,10 @@ function explicitEntries(): [string, Comparator[]][] {
     ],
     [
       "sentry.userip",
-      [new DateUpdatedComparator("first_seen", "last_seen"), new IgnoredComparator("country_code", "region_code")],
+      [
+        new DateUpdatedComparator("first_seen", "last_seen"),
+        new IgnoredComparator("country_code", "region_code"),
+      ],
     ],
     ["sentry.userrole", [new DateUpdatedComparator("date_updated")]],
     ["sentry.userroleuser", [new DateUpdatedComparator("date_updated")]],
@@ -121,7 +133,10 @@ function explicitEntries(): [string, Comparator[]][] {
 }
 
 function isEmailField(model: ModelDef, name: string): boolean {
-  return name === "email" && model.fields.some((f) => f.name === name && (f.type === "string" || f.type === "text"));
+  return (
+    name === "email" &&
+    model.fields.some((f) => f.name === name && (f.type === "string" || f.type === "text"))
+  );
 }
 
 /** The comparators for every model the registry defines, in Sentry's order per model. */
@@ -132,10 +147,15 @@ export function defaultComparators(registry: Registry): ComparatorTable {
     const entry = table.get(model.name);
     if (!entry || !model.name.startsWith("sentry.")) continue;
     const covered = new Set(
-      entry.filter((c) => c.kind === "DateUpdatedComparator" || c.kind === "IgnoredComparator").flatMap((c) => [...c.fields]),
+      entry
+        .filter((c) => c.kind === "DateUpdatedComparator" || c.kind === "IgnoredComparator")
+        .flatMap((c) => [...c.fields]),
     );
-    const datetimes = model.fields.filter((f) => f.type === "datetime" && !covered.has(f.name)).map((f) => f.name);
-    if (datetimes.length > 0) extend(entry, "DatetimeEqualityComparator", datetimes, () => new DatetimeEqualityComparator());
+    const datetimes = model.fields
+      .filter((f) => f.type === "datetime" && !covered.has(f.name))
+      .map((f) => f.name);
+    if (datetimes.length > 0)
+      extend(entry, "DatetimeEqualityComparator", datetimes, () => new DatetimeEqualityComparator());
   }
   for (const model of exportable) {
     if (!model.name.startsWith("sentry.")) continue;

@@ -14,13 +14,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { type Registry, registry as defaultRegistry } from "../../models/registry.js";
+import { registry as defaultRegistry, type Registry } from "../../models/registry.js";
 import type { ModelDef } from "../../models/types.js";
 import type { Finding, InstanceID } from "../findings.js";
 import { parseStoredJson } from "../lossless.js";
 import { dumpJson } from "../pyjson.js";
 import type { RawEntry } from "../reader.js";
-import type { OrdinalLookup, Side } from "./comparators.js";
+import { type OrdinalLookup, pyEqual, type Side } from "./comparators.js";
 import { unifiedDiff } from "./diff.js";
 import { type ComparatorTable, defaultComparators } from "./table.js";
 
@@ -43,7 +43,10 @@ export interface CompareInput {
   right: AsyncIterable<RawEntry>;
 }
 
-export async function compareExports(input: CompareInput, reg: Registry = defaultRegistry): Promise<Finding[]> {
+export async function compareExports(
+  input: CompareInput,
+  reg: Registry = defaultRegistry,
+): Promise<Finding[]> {
   const index = new RowIndex();
   try {
     const findings: Finding[] = [];
@@ -56,7 +59,7 @@ export async function compareExports(input: CompareInput, reg: Registry = defaul
     }
     if (findings.length > 0) return findings;
     const table = defaultComparators(reg);
-    for (const model of right.order) findings.push(...index.compareModel(model, table));
+    for (const model of right.order) findings.push(...index.compareModel(reg.get(model)!, table));
     return findings;
   } finally {
     index.close();
@@ -98,10 +101,17 @@ class RowIndex {
     `);
   }
 
-  async load(side: 0 | 1, entries: AsyncIterable<RawEntry>, reg: Registry, findings: Finding[]): Promise<Loaded> {
+  async load(
+    side: 0 | 1,
+    entries: AsyncIterable<RawEntry>,
+    reg: Registry,
+    findings: Finding[],
+  ): Promise<Loaded> {
     const name: SideName = side === 0 ? "left" : "right";
     const insert = this.db.prepare("INSERT OR IGNORE INTO row VALUES (?, ?, ?, ?, ?, ?)");
-    const replace = this.db.prepare("UPDATE row SET pk = ?, text = ? WHERE side = ? AND model = ? AND okey = ?");
+    const replace = this.db.prepare(
+      "UPDATE row SET pk = ?, text = ? WHERE side = ? AND model = ? AND okey = ?",
+    );
     const positional = new Map<string, { next: number; max: number | null }>();
     const customModels: string[] = [];
     const usernames = new Map<number, string>();
@@ -124,7 +134,8 @@ class RowIndex {
       if (!ordinalFields) {
         const counter = positional.get(model) ?? { next: 1, max: null };
         positional.set(model, counter);
-        if (counter.max !== null && pk <= counter.max) findings.push(unordered(model, counter.next, side, pk, counter.max));
+        if (counter.max !== null && pk <= counter.max)
+          findings.push(unordered(model, counter.next, side, pk, counter.max));
         counter.max = counter.max === null ? pk : Math.max(counter.max, pk);
         insert.run(side, model, counter.next++, null, pk, raw.text);
         continue;
@@ -160,11 +171,12 @@ class RowIndex {
       .pluck()
       .all(side, model) as number[];
     const set = this.db.prepare("UPDATE row SET ordinal = ? WHERE rowid = ?");
-    ids.forEach((id, i) => set.run(base + i + 1, id));
+    for (let i = 0; i < ids.length; i++) set.run(base + i + 1, ids[i]);
     return ids.length;
   }
 
-  compareModel(model: string, table: ComparatorTable): Finding[] {
+  compareModel(def: ModelDef, table: ComparatorTable): Finding[] {
+    const model = def.name;
     const findings: Finding[] = [];
     const page = this.db.prepare(`
       SELECT l.pk AS lpk, l.text AS ltext, r.pk AS rpk, r.text AS rtext, r.ordinal AS ordinal
@@ -178,7 +190,13 @@ class RowIndex {
     const comparators = table.get(model) ?? [];
     let after = 0;
     for (;;) {
-      const rows = page.all(model, after) as { lpk: number; ltext: string; rpk: number; rtext: string; ordinal: number }[];
+      const rows = page.all(model, after) as {
+        lpk: number;
+        ltext: string;
+        rpk: number;
+        rtext: string;
+        ordinal: number;
+      }[];
       if (rows.length === 0) return findings;
       for (const row of rows) {
         after = row.ordinal;
@@ -190,6 +208,7 @@ class RowIndex {
           findings.push(...(missing.length > 0 ? missing : c.compare(on, left, right, ordinals)));
         }
         for (const c of comparators) c.scrub(left, right);
+        dropNewDefaults(def, left, right);
         const diff = unifiedDiff(prettyLines(left.fields), prettyLines(right.fields));
         if (diff.length > 0) {
           findings.push({
@@ -211,6 +230,20 @@ class RowIndex {
   }
 }
 
+/**
+ * A field the left export does not have at all (it predates the field) is not a difference when
+ * the right holds the field's default: an import of an older export fills it in. Sentry reports
+ * these as UnequalJSON; relo accepts exports from older versions, so it does not.
+ */
+function dropNewDefaults(def: ModelDef, left: Side, right: Side): void {
+  for (const field of def.fields) {
+    if (field.name in left.fields || !(field.name in right.fields) || field.default === undefined) continue;
+    if (field.type === "datetime") continue;
+    const value = typeof field.default === "function" ? (field.default as () => unknown)() : field.default;
+    if (pyEqual(value, right.fields[field.name])) delete right.fields[field.name];
+  }
+}
+
 function fieldsOf(text: string): Record<string, unknown> {
   const v = parseStoredJson(text) as { fields?: Record<string, unknown> };
   return v.fields ?? {};
@@ -229,10 +262,15 @@ export function customOrdinalOf(def: ModelDef, fields: Record<string, unknown>):
 
 type KeyPart = string | number | boolean | null;
 
-function ordinalKey(names: string[], fields: Record<string, unknown>, usernames: Map<number, string>): KeyPart[] {
+function ordinalKey(
+  names: string[],
+  fields: Record<string, unknown>,
+  usernames: Map<number, string>,
+): KeyPart[] {
   return names.map((n) => {
     const v = fields[n];
-    if ((n === "user" || n === "user_id") && typeof v === "number") return usernames.get(v) ?? `<unknown user ${v}>`;
+    if ((n === "user" || n === "user_id") && typeof v === "number")
+      return usernames.get(v) ?? `<unknown user ${v}>`;
     return v === undefined ? null : (v as KeyPart);
   });
 }

@@ -15,8 +15,8 @@ import type { Store } from "../../store/types.js";
 import { ExportingError, exportError, ReloError, RpcExportErrorKind } from "../errors.js";
 import { pkSetsByModel } from "../pkset.js";
 import type { ExportContext, ExportOptions, ExportResult } from "./context.js";
-import { EntryFormatter } from "./format.js";
 import { type Filters, resolveFilters } from "./filters.js";
+import { EntryFormatter } from "./format.js";
 import { type Row, selectRows } from "./select.js";
 import { Sink } from "./sink.js";
 
