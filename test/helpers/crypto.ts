@@ -5,17 +5,28 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
+import { afterAll } from "vitest";
 
 export const PYTHON = "/usr/bin/python3";
 const ROOT = resolve(import.meta.dirname, "../..");
 
+const made: string[] = [];
+
+/** A new temporary directory, removed after the test file that made it has run. */
 export function tempDir(prefix = "relo-crypto-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
+
+// Registered while the importing test file is being collected, so it runs after that file.
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 export interface KeyPair {
   privatePath: string;
