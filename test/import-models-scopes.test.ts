@@ -100,6 +100,32 @@ describeEachDb("per-row scopes", (kind) => {
     expect(await count(store, "sentry_apiapplication")).toBe(0);
   });
 
+  it("lets a user authorize an application once for all organizations and once per organization", async () => {
+    const authorization = (pk: number, organizationId: number | null): ExportEntry => ({
+      model: "sentry.apiauthorization",
+      pk,
+      fields: {
+        scopes: "0",
+        scope_list: "[]",
+        application: 1,
+        user: 1,
+        date_added: T,
+        organization_id: organizationId,
+      },
+    });
+    await importFile(store, writeExport(withExtra(authorization(3, 4554016097501184))), { scope: "Global" });
+    expect((await rows(store, "sentry_apiauthorization")).map((a) => a.organization_id !== null)).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    await expect(
+      importFile(store, writeExport(withExtra(authorization(3, null))), { scope: "Global" }),
+    ).rejects.toMatchObject({
+      finding: { kind: "IntegrityError", on: { model: "sentry.apiauthorization" } },
+    });
+  });
+
   it("takes a global saved search only in a Global import", async () => {
     const { stats } = await importFile(store, writeExport(exhaustiveExport()), { scope: "Organization" });
     expect((await rows(store, "sentry_savedsearch")).map((s) => Boolean(s.is_global))).toEqual([false]);

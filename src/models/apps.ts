@@ -70,7 +70,7 @@ export const apiToken: ModelDef = {
 };
 
 // src/sentry/models/apiauthorization.py (late 2024: HasApiScopes' fields first; organization_id
-// added in 2024 for organization-scoped authorizations)
+// added in 2024 for organization-scoped authorizations, with conditional unique sets)
 export const apiAuthorization: ModelDef = {
   name: "sentry.apiauthorization",
   table: "sentry_apiauthorization",
@@ -87,6 +87,11 @@ export const apiAuthorization: ModelDef = {
     ["application", "organization_id", "user"],
     ["application", "user"],
   ],
+  // A user authorizes an application once per organization, or once for all of them.
+  uniqueConditions: {
+    "application,organization_id,user": { field: "organization_id", isNull: false },
+    "application,user": { field: "organization_id", isNull: true },
+  },
 };
 
 /** ApiGrant's default expiry: ten minutes from now. */

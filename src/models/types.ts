@@ -82,8 +82,8 @@ export interface FieldDef {
   caseInsensitive?: boolean;
 }
 
-/** Rows a conditional unique set applies to: `field` is null, or `field` equals `equals`. */
-export type UniqueCondition = { field: string; isNull: true } | { field: string; equals: string | boolean };
+/** Rows a conditional unique set applies to: `field` is (not) null, or `field` equals `equals`. */
+export type UniqueCondition = { field: string; isNull: boolean } | { field: string; equals: string | boolean };
 
 /** One row as it travels through import and export: an export entry, field values as JSON. */
 export interface Instance {

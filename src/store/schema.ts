@@ -77,7 +77,7 @@ function indexCondition(model: ModelDef, set: string[], dialect: Dialect): strin
   const cond = model.uniqueConditions?.[set.join(",")];
   if (!cond) return "";
   const column = q(model.fields.find((f) => f.name === cond.field)!.column);
-  if ("isNull" in cond) return ` WHERE ${column} IS NULL`;
+  if ("isNull" in cond) return ` WHERE ${column} IS ${cond.isNull ? "" : "NOT "}NULL`;
   const value =
     typeof cond.equals === "boolean"
       ? dialect === "sqlite"
