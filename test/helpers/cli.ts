@@ -1,13 +1,11 @@
 /**
- * Runs the `relo` CLI as a user does: a subprocess with a closed, non-terminal standard input.
+ * Runs `relo` as a user does: a subprocess with a non-terminal, already closed standard input.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = ["--import", "tsx", "src/cli/bin.ts"];
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const BIN = ["--import", "tsx", "src/cli/bin.ts"];
 
 export interface CliResult {
   code: number;
@@ -15,9 +13,13 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[]): Promise<CliResult> {
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...BIN, ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...BIN, ...args], {
+      cwd: ROOT,
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     child.stdin.end();
     let stdout = "";
     let stderr = "";
@@ -30,9 +32,4 @@ export function cli(args: string[]): Promise<CliResult> {
       done({ code: code ?? -1, stdout, stderr });
     });
   });
-}
-
-/** A path named `name` in a new temporary directory. */
-export function tempPath(name: string): string {
-  return join(mkdtempSync(join(tmpdir(), "relo-cli-")), name);
 }

@@ -32,10 +32,10 @@ function script(a: string[], b: string[]): Op[] {
     if (i < x.length && j < y.length && x[i] === y[j]) {
       ops.push([" ", x[i++]]);
       j++;
-    } else if (j < y.length && (i >= x.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      ops.push(["+", y[j++]]);
-    } else {
+    } else if (i < x.length && (j >= y.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
       ops.push(["-", x[i++]]);
+    } else {
+      ops.push(["+", y[j++]]);
     }
   }
   for (const l of a.slice(endA)) ops.push([" ", l]);
