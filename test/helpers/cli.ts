@@ -2,7 +2,9 @@
  * Runs `relo` as a user does: a subprocess with a non-terminal, already closed standard input.
  */
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const BIN = ["--import", "tsx", "src/cli/bin.ts"];
@@ -32,4 +34,9 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRes
       done({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+/** A path named `name` in a new temporary directory. */
+export function tempPath(name: string): string {
+  return join(mkdtempSync(join(tmpdir(), "relo-cli-")), name);
 }
