@@ -33,6 +33,8 @@ export interface TailOptions {
   signal?: AbortSignal;
   /** How long to wait between polls (embedded) or per blocking read (Redis), ms. */
   pollMs?: number;
+  /** Redis: take over messages pending this long with another consumer (default 60 s). */
+  claimIdleMs?: number;
 }
 
 const CHUNK = 500;
@@ -142,7 +144,7 @@ export async function tailRedis(
           key,
           group,
           consumer,
-          CLAIM_IDLE_MS,
+          o.claimIdleMs ?? CLAIM_IDLE_MS,
           cursor,
           "COUNT",
           left(),
