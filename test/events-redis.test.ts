@@ -206,8 +206,8 @@ describe.runIf(HAS_REDIS)("Redis Streams", () => {
   });
 });
 
-function chunk(list: unknown[]): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  for (let i = 0; i + 1 < list.length; i += 2) out.push([String(list[i]), list[i + 1]]);
+function chunk(list: unknown[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) out.push([String(list[i]), String(list[i + 1])]);
   return out;
 }
