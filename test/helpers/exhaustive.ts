@@ -3,8 +3,9 @@
  * the instance Sentry's own backup tests build (an owner, a member, an organization with a team,
  * two projects, metric and issue alerts, an incident, dashboards, a monitor, searches, a Sentry app
  * with its installation and hooks, SSO, integrations, the workflow engine, instance options).
- * Values follow what Sentry writes (e.g. Python list reprs for array fields); entries come in
- * relo's (= Sentry's) dependency order.
+ * Values follow what Sentry writes (e.g. Python list reprs for array fields); as in Sentry's
+ * exhaustive instance, the query subscription was never registered with Snuba (no id, status
+ * CREATING). Entries come in relo's (= Sentry's) dependency order.
  */
 import { registry } from "../../src/models/registry.js";
 
@@ -344,8 +345,8 @@ function entries(): ExportEntry[] {
       project: PROJECT,
       snuba_query: 1,
       type: "incidents",
-      status: 0,
-      subscription_id: "1/a1b2c3",
+      status: 1,
+      subscription_id: null,
       date_added: T,
       date_updated: T,
       query_extra: null,
