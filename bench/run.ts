@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: import throughput and memory on both databases, next to a raw-load baseline.
  *
- * Environment: BENCH_MB (export size, default 200), RELO_TEST_POSTGRES_URL (default
- * postgres://root@127.0.0.1:5432/test; the run uses and drops its own schema), BENCH_SKIP_PG=1.
+ * Environment: BENCH_MB (export size, default 200), BENCH_EXPORT_ROWS (export benchmark database,
+ * default 1,000,000 rows), RELO_TEST_POSTGRES_URL (default postgres://root@127.0.0.1:5432/test;
+ * the run uses and drops its own schema), BENCH_SKIP_PG=1, BENCH_ONLY (comma-separated sections:
+ * reader, import, export; default all).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -10,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { writeSynthetic } from "../src/dev/synthetic.js";
+import { benchExport } from "./export.js";
 import { benchReader } from "./reader.js";
 
 interface Run {
@@ -78,8 +81,28 @@ async function benchImport(file: string): Promise<string[]> {
   return lines;
 }
 
+const only = process.env.BENCH_ONLY?.split(",");
+const wanted = (section: string) => !only || only.includes(section);
+
+async function exportSection(): Promise<void> {
+  console.log("\n## Export (global scope)");
+  const schema = `bench_export_${process.pid}`;
+  const dbs: [string, string][] = [["SQLite", join(dir, "export-source.db")]];
+  if (process.env.BENCH_SKIP_PG !== "1")
+    dbs.push(["PostgreSQL", `${pgUrl}${pgUrl.includes("?") ? "&" : "?"}schema=${schema}`]);
+  try {
+    for (const line of benchExport(dir, dbs)) console.log(line);
+  } finally {
+    if (dbs.length > 1) await dropSchema(schema);
+  }
+}
+
 try {
   execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
+  if (!wanted("reader") && !wanted("import")) {
+    await exportSection();
+    process.exit(0);
+  }
   const file = join(dir, "export.json");
   // About 41 kB of export per organization of this shape.
   const orgs = Math.max(1, Math.round((sizeMb * 1e6) / 41_000));
@@ -93,10 +116,15 @@ try {
   console.log(
     `Synthetic org-scope export: ${(statSync(file).size / 1e6).toFixed(1)} MB, ${entries} entries, ${orgs} organizations\n`,
   );
-  console.log("## Reader");
-  console.log(JSON.stringify(await benchReader({ sizeMb: Math.min(sizeMb, 200) })));
-  console.log("\n## Import (organizations scope)");
-  for (const line of await benchImport(file)) console.log(line);
+  if (wanted("reader")) {
+    console.log("## Reader");
+    console.log(JSON.stringify(await benchReader({ sizeMb: Math.min(sizeMb, 200) })));
+  }
+  if (wanted("import")) {
+    console.log("\n## Import (organizations scope)");
+    for (const line of await benchImport(file)) console.log(line);
+  }
+  if (wanted("export")) await exportSection();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

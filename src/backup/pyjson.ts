@@ -48,6 +48,9 @@ export class PyNumber {
 
 /** Python's `repr(float)`: shortest round-trip digits, exponent form below 1e-4 or from 1e16. */
 export function pyFloat(n: number): string {
+  const abs = Math.abs(n);
+  // Between 1e-4 and 1e16 both languages write the shortest digits in positional form.
+  if (abs >= 1e-4 && abs < 1e16) return Number.isInteger(n) ? `${n}.0` : String(n);
   if (!Number.isFinite(n)) return n > 0 ? "Infinity" : n < 0 ? "-Infinity" : "NaN";
   if (n === 0) return Object.is(n, -0) ? "-0.0" : "0.0";
   const sign = n < 0 ? "-" : "";
@@ -128,4 +131,69 @@ export function byCodePoint(a: string, b: string): number {
     if (x > 0xffff) i++;
   }
   return a.length - b.length;
+}
+
+const NUMBER_TOKEN = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const ASCII_SAFE = /^[\x20-\x7e]*$/;
+
+/**
+ * Re-lays out JSON text the way `dumpJson` would write its value, without building the value:
+ * Python's indentation, separators and ASCII escaping; a number with a fraction or an exponent
+ * is a float (`pyFloat`), any other keeps its digits. Export uses it on stored JSON columns.
+ * `level` is the nesting level the value starts at.
+ */
+export function reindentJson(text: string, indent: number, level: number): string {
+  let out = "";
+  let depth = level;
+  const pads: string[] = [];
+  const pad = (d: number) => {
+    pads[d] ??= `\n${" ".repeat(indent * d)}`;
+    return pads[d];
+  };
+  for (let i = 0; i < text.length; ) {
+    const c = text[i];
+    if (c === " " || c === "\n" || c === "\r" || c === "\t") {
+      i++;
+    } else if (c === "{" || c === "[") {
+      let j = i + 1;
+      while (j < text.length && " \n\r\t".includes(text[j])) j++;
+      if (text[j] === (c === "{" ? "}" : "]")) {
+        out += c === "{" ? "{}" : "[]";
+        i = j + 1;
+      } else {
+        depth++;
+        out += c + pad(depth);
+        i++;
+      }
+    } else if (c === "}" || c === "]") {
+      depth--;
+      out += pad(depth) + c;
+      i++;
+    } else if (c === ",") {
+      out += `,${pad(depth)}`;
+      i++;
+    } else if (c === ":") {
+      out += ": ";
+      i++;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const literal = text.slice(i, j + 1);
+      // ASCII without escapes reads the same in both; anything else is decoded and re-escaped.
+      out += ASCII_SAFE.test(literal) && !literal.includes("\\") ? literal : asciiString(JSON.parse(literal));
+      i = j + 1;
+    } else if (c === "t" || c === "f" || c === "n") {
+      const word = c === "t" ? "true" : c === "f" ? "false" : "null";
+      out += word;
+      i += word.length;
+    } else {
+      NUMBER_TOKEN.lastIndex = i;
+      const m = NUMBER_TOKEN.exec(text);
+      if (!m) throw new SyntaxError(`unexpected ${JSON.stringify(c)} at ${i} in stored JSON`);
+      const token = m[0];
+      out += /[.eE]/.test(token) ? pyFloat(Number(token)) : token;
+      i += token.length;
+    }
+  }
+  return out;
 }

@@ -51,6 +51,7 @@ export function fromDb(field: FieldDef, value: unknown): unknown {
     case "float":
       return typeof value === "number" ? value : Number(value);
     case "datetime":
+      if (typeof value === "string" && CANONICAL.test(value)) return value;
       return canonicalDatetime(value instanceof Date ? value : pgTimestampToIso(String(value)));
     case "date":
       return value instanceof Date ? value.toISOString().slice(0, 10) : String(value);

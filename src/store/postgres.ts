@@ -194,6 +194,14 @@ export class PostgresStore implements Store {
     }
   }
 
+  scanTable(table: string, columns: string[], chunkSize = 2000): AsyncIterable<unknown[][]> {
+    return this.scan(
+      `SELECT ${columns.join(", ")} FROM "${table}" WHERE "id" > 0 ORDER BY "id"`,
+      [],
+      chunkSize,
+    );
+  }
+
   async *stream(
     sqlText: string,
     params: unknown[],

@@ -36,6 +36,11 @@ export interface Store {
   readSnapshot<T>(fn: () => Promise<T>): Promise<T>;
   /** Streams rows of a query as value arrays in select order, a chunk at a time. */
   scan(sqlText: string, params: unknown[], chunkSize?: number): AsyncIterable<unknown[][]>;
+  /**
+   * Streams every row of a table with `id > 0`, in id order, as value arrays of `columns` (SQL
+   * expressions; the first must be `"id"`), a chunk at a time.
+   */
+  scanTable(table: string, columns: string[], chunkSize?: number): AsyncIterable<unknown[][]>;
   /** Streams rows of a query (cursor on PostgreSQL, iterator on SQLite). */
   stream(sqlText: string, params: unknown[], chunkSize?: number): AsyncIterable<Record<string, unknown>>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@
  * forms; `.mmmZ` datetimes.
  */
 import type { FieldDef, ModelDef } from "../../models/types.js";
-import { asciiString, dumpJson, pyFloat, pyNumber } from "../pyjson.js";
+import { asciiString, dumpJson, pyFloat, pyNumber, reindentJson } from "../pyjson.js";
 
 type Format = (value: unknown) => string;
 
@@ -18,8 +18,9 @@ function formatter(field: FieldDef, indent: number): Format {
     case "bool":
       return (v) => (v ? "true" : "false");
     case "json":
-      // Values of a fields object sit at nesting level 3 (array, entry, fields).
-      return (v) => dumpJson(v, { indent }, 3);
+      // Values of a fields object sit at nesting level 3 (array, entry, fields). Rows carry the
+      // stored JSON text (see select.ts), laid out again without being parsed.
+      return (v) => (typeof v === "string" ? reindentJson(v, indent, 3) : dumpJson(v, { indent }, 3));
     default:
       return (v) => asciiString(String(v));
   }

@@ -13,6 +13,7 @@ import { ACCEPTED_SCOPES, registry } from "../../models/registry.js";
 import type { Instance, ModelDef } from "../../models/types.js";
 import type { Store } from "../../store/types.js";
 import { ExportingError, exportError, ReloError, RpcExportErrorKind } from "../errors.js";
+import { parseStoredJson } from "../lossless.js";
 import { pkSetsByModel } from "../pkset.js";
 import type { ExportContext, ExportOptions, ExportResult } from "./context.js";
 import { type Filters, resolveFilters } from "./filters.js";
@@ -38,7 +39,7 @@ export async function exportScope(store: Store, out: Writable, opts: ExportOptio
             if (!keep(row)) continue;
             ctx.exported(model.name).add(row.pk);
             const lead = result.rows === 0 ? `[\n${" ".repeat(indent)}` : separator;
-            await sink.write(lead + format.format(row.pk, row.values));
+            if (sink.write(lead + format.format(row.pk, row.values))) await sink.flush();
             result.rows++;
             rows++;
           }
@@ -50,7 +51,7 @@ export async function exportScope(store: Store, out: Writable, opts: ExportOptio
       result.models.push({ model: model.name, rows });
     }
   });
-  await sink.write(result.rows === 0 ? "[]" : "\n]");
+  sink.write(result.rows === 0 ? "[]" : "\n]");
   await sink.flush();
   result.bytes = sink.bytes;
   return result;
@@ -93,7 +94,8 @@ async function rowFilter(model: ModelDef, ctx: ExportContext, filters: Filters):
 export function toInstance(model: ModelDef, row: Row): Instance {
   const fields: Record<string, unknown> = {};
   model.fields.forEach((f, i) => {
-    fields[f.name] = row.values[i];
+    const v = row.values[i];
+    fields[f.name] = f.type === "json" && typeof v === "string" ? parseStoredJson(v) : v;
   });
   return { model: model.name, pk: row.pk, fields };
 }

@@ -8,7 +8,7 @@ import type { Dialect, Store } from "../../store/types.js";
 
 export interface Row {
   pk: number;
-  /** Export-form values, in `model.fields` order. */
+  /** Export-form values, in `model.fields` order; JSON fields as their stored text. */
   values: unknown[];
 }
 
@@ -21,20 +21,23 @@ function columnSql(field: FieldDef, dialect: Dialect): string {
   return col;
 }
 
-export function selectSql(model: ModelDef, dialect: Dialect): string {
-  const cols = ["id", ...model.fields.map((f) => columnSql(f, dialect))];
-  return `SELECT ${cols.join(", ")} FROM "${model.table}" WHERE "id" > 0 ORDER BY "id"`;
+/** The select list of an export: `"id"`, then every field's column in declaration order. */
+export function selectColumns(model: ModelDef, dialect: Dialect): string[] {
+  return ['"id"', ...model.fields.map((f) => columnSql(f, dialect))];
 }
 
 /** The rows of one model, decoded, in chunks. */
 export async function* selectRows(store: Store, model: ModelDef): AsyncGenerator<Row[]> {
   const fields = model.fields;
-  for await (const chunk of store.scan(selectSql(model, store.dialect), [])) {
+  for await (const chunk of store.scanTable(model.table, selectColumns(model, store.dialect))) {
     const rows: Row[] = new Array(chunk.length);
     for (let r = 0; r < chunk.length; r++) {
       const raw = chunk[r];
       const values = new Array(fields.length);
-      for (let i = 0; i < fields.length; i++) values[i] = fromDb(fields[i], raw[i + 1]);
+      for (let i = 0; i < fields.length; i++) {
+        // JSON stays text here: the formatter lays it out without parsing it (toInstance parses).
+        values[i] = fields[i].type === "json" ? raw[i + 1] : fromDb(fields[i], raw[i + 1]);
+      }
       rows[r] = { pk: Number(raw[0]), values };
     }
     yield rows;

@@ -1,32 +1,53 @@
 /**
- * Buffered writing with backpressure: text is gathered into ~256 KiB blocks, and the exporter waits
- * whenever the destination's buffer is full, so memory stays flat however large the export.
+ * Buffered writing with backpressure: text is encoded straight into a 1 MiB block, which is handed
+ * to the destination when full; the writer then waits whenever the destination's buffer is full,
+ * so memory stays flat however large the export. `write` is synchronous and says when a flush is
+ * due, so the hot loop awaits once per block instead of once per row.
  */
 import type { Writable } from "node:stream";
 
-const BLOCK = 256 * 1024;
+const BLOCK = 1 << 20;
 
 export class Sink {
-  private parts: string[] = [];
-  private size = 0;
+  private block = Buffer.allocUnsafe(BLOCK);
+  private used = 0;
   /** Bytes handed to the destination so far (UTF-8). */
   bytes = 0;
 
   constructor(private readonly out: Writable) {}
 
-  async write(text: string): Promise<void> {
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= BLOCK) await this.flush();
+  /** Adds text; returns true when the caller should `await flush()` before writing more. */
+  write(text: string): boolean {
+    // A UTF-16 unit takes at most 3 UTF-8 bytes.
+    if (text.length * 3 > BLOCK - this.used) {
+      if (text.length * 3 > BLOCK) {
+        this.pending.push(Buffer.from(text, "utf8"));
+        return true;
+      }
+      this.pending.push(this.take());
+    }
+    this.used += this.block.write(text, this.used, "utf8");
+    return this.pending.length > 0;
   }
 
+  private pending: Buffer[] = [];
+
+  private take(): Buffer {
+    const full = this.block.subarray(0, this.used);
+    this.block = Buffer.allocUnsafe(BLOCK);
+    this.used = 0;
+    return full;
+  }
+
+  /** Hands everything written so far to the destination, waiting if it is backed up. */
   async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
-    const buf = Buffer.from(this.parts.join(""), "utf8");
-    this.parts = [];
-    this.size = 0;
-    this.bytes += buf.length;
-    if (!this.out.write(buf)) await waitForDrain(this.out);
+    if (this.used > 0) this.pending.push(this.take());
+    const buffers = this.pending;
+    this.pending = [];
+    for (const buf of buffers) {
+      this.bytes += buf.length;
+      if (!this.out.write(buf)) await waitForDrain(this.out);
+    }
   }
 }
 
