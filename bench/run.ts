@@ -4,7 +4,7 @@
  * Environment: BENCH_MB (export size, default 200), BENCH_EXPORT_ROWS (export benchmark database,
  * default 1,000,000 rows), RELO_TEST_POSTGRES_URL (default postgres://root@127.0.0.1:5432/test;
  * the run uses and drops its own schema), BENCH_SKIP_PG=1, BENCH_ONLY (comma-separated sections:
- * reader, import, export; default all).
+ * reader, import, export, crypto; default all).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { writeSynthetic } from "../src/dev/synthetic.js";
+import { benchCrypto } from "./crypto.js";
 import { benchExport } from "./export.js";
 import { benchReader } from "./reader.js";
 
@@ -97,10 +98,16 @@ async function exportSection(): Promise<void> {
   }
 }
 
+async function cryptoSection(): Promise<void> {
+  console.log("\n## Encryption (encrypted export tarball)");
+  for (const line of await benchCrypto({ sizeMb: Math.min(sizeMb, 200) })) console.log(line);
+}
+
 try {
   execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
   if (!wanted("reader") && !wanted("import")) {
-    await exportSection();
+    if (wanted("export")) await exportSection();
+    if (wanted("crypto")) await cryptoSection();
     process.exit(0);
   }
   const file = join(dir, "export.json");
@@ -125,6 +132,7 @@ try {
     for (const line of await benchImport(file)) console.log(line);
   }
   if (wanted("export")) await exportSection();
+  if (wanted("crypto")) await cryptoSection();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

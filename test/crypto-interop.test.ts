@@ -4,7 +4,7 @@
  * derives the same public key PEM, byte for byte.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -75,6 +75,16 @@ describe("relo -> Python", () => {
     const json = readFileSync(FRESH_INSTALL);
     await encryptToFile(bytes(json), localEncryptor(keys.publicPem, keys.publicPath), tar);
     expect(python(PY_DECRYPT, [tar, keys.privatePath]).equals(json)).toBe(true);
+  });
+
+  it("writes the same tarball when the token is moved behind a larger header (the 8 GiB path)", async () => {
+    // With the limit lowered, the token is written in place and then moved, as a >8 GiB one would be.
+    const tar = join(dir, "moved.tar");
+    const json = readFileSync(FRESH_INSTALL);
+    await encryptToFile(bytes(json), localEncryptor(keys.publicPem, keys.publicPath), tar, 100);
+    expect(python(PY_DECRYPT, [tar, keys.privatePath]).equals(json)).toBe(true);
+    expect(statSync(tar).size % 10240).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.includes("moved.tar") && f !== "moved.tar")).toEqual([]);
   });
 
   it("keeps export.json content byte for byte, non-ASCII included", async () => {

@@ -115,7 +115,7 @@ export class FernetDecrypter extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
-      this.decode(chunk.toString("latin1"));
+      if (!this.decodeFast(chunk)) this.decode(chunk.toString("latin1"));
       done();
     } catch (err) {
       done(err as Error);
@@ -129,6 +129,24 @@ export class FernetDecrypter extends Transform {
     } catch (err) {
       done(err as Error);
     }
+  }
+
+  /**
+   * Decodes a chunk of plain base64url straight from the buffer, or returns false (changing
+   * nothing) when it holds padding or invalid characters, which `decode` then handles and reports.
+   * Node's decoder skips characters it does not know, so a short result means there were some.
+   */
+  private decodeFast(chunk: Buffer): boolean {
+    const head = this.carry.length === 0 ? 0 : 4 - this.carry.length;
+    if (this.padded || chunk.length < head + 4) return false;
+    const end = chunk.length - ((chunk.length - head) % 4);
+    const first = head > 0 ? Buffer.from(this.carry + chunk.toString("latin1", 0, head), "base64url") : null;
+    const rest = Buffer.from(chunk.toString("latin1", head, end), "base64url");
+    if ((first && first.length !== 3) || rest.length !== ((end - head) / 4) * 3) return false;
+    this.seen += chunk.length;
+    this.carry = chunk.toString("latin1", end);
+    this.feed(first ? Buffer.concat([first, rest]) : rest);
+    return true;
   }
 
   private decode(text: string): void {
@@ -148,20 +166,32 @@ export class FernetDecrypter extends Transform {
     if (whole > 0) this.feed(Buffer.from(all.slice(0, whole), "base64url"));
   }
 
+  /** Takes decoded token bytes: the header first, then ciphertext, holding back the last 32 (the HMAC). */
   private feed(bytes: Buffer): void {
-    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, bytes]) : bytes;
+    let data = bytes;
     if (!this.decipher) {
+      this.pending = Buffer.concat([this.pending, bytes]);
       if (this.pending.length < HEADER + MAC) return;
       this.start(this.pending.subarray(0, HEADER));
-      this.pending = this.pending.subarray(HEADER);
+      data = this.pending.subarray(HEADER);
+      this.pending = Buffer.alloc(0);
     }
-    const body = this.pending.length - MAC;
-    if (body <= 0) return;
-    const ciphertext = this.pending.subarray(0, body);
-    this.hmac!.update(ciphertext);
-    this.bodyBytes += body;
-    this.push(this.decipher!.update(ciphertext));
-    this.pending = Buffer.from(this.pending.subarray(body));
+    if (data.length >= MAC) {
+      this.ciphertext(this.pending);
+      this.ciphertext(data.subarray(0, data.length - MAC));
+      this.pending = Buffer.from(data.subarray(data.length - MAC));
+    } else {
+      const all = Buffer.concat([this.pending, data]);
+      this.ciphertext(all.subarray(0, all.length - MAC));
+      this.pending = Buffer.from(all.subarray(all.length - MAC));
+    }
+  }
+
+  private ciphertext(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.hmac!.update(bytes);
+    this.bodyBytes += bytes.length;
+    this.push(this.decipher!.update(bytes));
   }
 
   private start(header: Buffer): void {

@@ -15,6 +15,7 @@
 import type { KeyObject } from "node:crypto";
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -23,7 +24,16 @@ import { DecryptionError, EncryptionError } from "./errors.js";
 import { FernetDecrypter, FernetEncrypter, generateFernetKey } from "./fernet.js";
 import { kmsDecrypt, kmsPublicKey, parseKmsConfig } from "./kms.js";
 import { loadPrivateKey, loadPublicKey, publicKeyPem, samePublicKey, unwrapKey, wrapKey } from "./rsa.js";
-import { exportToken, scanTarball, tarballChunks } from "./tarball.js";
+import {
+  EXPORT_MEMBER,
+  exportToken,
+  MAX_SINGLE_HEADER_SIZE,
+  memberHeader,
+  scanTarball,
+  TAR_BLOCK,
+  tarballChunks,
+  tarballTail,
+} from "./tarball.js";
 import { privateTempDir } from "./tempdir.js";
 
 export { DecryptionError, EncryptionError } from "./errors.js";
@@ -110,10 +120,55 @@ export async function encryptStream(
 
 /**
  * `encryptStream` into a file: the tarball is written beside `path` and renamed into place once
- * complete, so `path` never holds a partial tarball.
+ * complete, so `path` never holds a partial tarball. A regular file is seekable, so the token goes
+ * straight into it and its size is patched into the header afterwards: no staging copy (half
+ * the I/O). A token too large for a one-block header (8 GiB) is then moved once behind the PAX
+ * header Python would write; `maxDirectToken` lowers that limit for tests.
  */
-export async function encryptToFile(json: ByteSource, encryptor: Encryptor, path: string): Promise<void> {
-  await intoPlace(path, (partial) => encryptStream(json, encryptor, createWriteStream(partial)));
+export async function encryptToFile(
+  json: ByteSource,
+  encryptor: Encryptor,
+  path: string,
+  maxDirectToken = MAX_SINGLE_HEADER_SIZE,
+): Promise<void> {
+  await intoPlace(path, (partial, seekable) =>
+    seekable
+      ? encryptIntoFile(json, encryptor, partial, maxDirectToken)
+      : encryptStream(json, encryptor, createWriteStream(partial)),
+  );
+}
+
+async function encryptIntoFile(json: ByteSource, encryptor: Encryptor, path: string, maxDirect: number) {
+  const key = await encryptor.publicKey();
+  const fernetKey = generateFernetKey();
+  const dataKey = wrapKey(key, fernetKey);
+  const pem = publicKeyPem(key);
+  const out = createWriteStream(path, { start: TAR_BLOCK, highWaterMark: 1 << 20 });
+  await pipeline(json, new FernetEncrypter(fernetKey), out);
+  const size = out.bytesWritten;
+  if (size <= maxDirect) {
+    const handle = await open(path, "r+");
+    try {
+      await handle.write(memberHeader(EXPORT_MEMBER, size), 0, TAR_BLOCK, 0);
+      const tail = tarballTail(TAR_BLOCK + size, dataKey, pem);
+      await handle.write(tail, 0, tail.length, TAR_BLOCK + size);
+    } finally {
+      await handle.close();
+    }
+    return;
+  }
+  const moved = `${path}.pax`;
+  try {
+    const token = createReadStream(path, {
+      start: TAR_BLOCK,
+      end: TAR_BLOCK + size - 1,
+      highWaterMark: 1 << 20,
+    });
+    await pipeline(tarballChunks(token, size, dataKey, pem), createWriteStream(moved));
+    renameSync(moved, path);
+  } finally {
+    rmSync(moved, { force: true });
+  }
 }
 
 /** A decrypted, HMAC-verified export in a private temporary file. */
@@ -188,13 +243,16 @@ async function decryptInto(tarPath: string, decryptor: Decryptor, out: string): 
  * Runs `write` on a hidden sibling of `path`, then renames it to `path`; removes it on failure.
  * A FIFO or device (`/dev/stdout`) is written directly, since renaming would replace it.
  */
-async function intoPlace(path: string, write: (partial: string) => Promise<void>): Promise<void> {
+async function intoPlace(
+  path: string,
+  write: (partial: string, seekable: boolean) => Promise<void>,
+): Promise<void> {
   const existing = statSync(path, { throwIfNoEntry: false });
   if (existing?.isDirectory()) throw new ReloError(`${path} is a directory`);
-  if (existing && !existing.isFile()) return write(path);
+  if (existing && !existing.isFile()) return write(path, false);
   const partial = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString("hex")}.partial`);
   try {
-    await write(partial);
+    await write(partial, true);
     renameSync(partial, path);
   } catch (err) {
     rmSync(partial, { force: true });

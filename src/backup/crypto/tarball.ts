@@ -24,6 +24,7 @@ export const PUBLIC_KEY_MEMBER = "key.pub";
 const MEMBERS = [EXPORT_MEMBER, DATA_KEY_MEMBER, PUBLIC_KEY_MEMBER];
 
 const BLOCK = 512;
+export const TAR_BLOCK = BLOCK;
 const RECORD = 20 * BLOCK;
 /** The largest size a 12-byte octal field holds (11 digits). */
 const MAX_OCTAL_SIZE = 8 ** 11 - 1;
@@ -82,29 +83,38 @@ export async function* tarballChunks(
   dataKey: Buffer,
   publicKeyPem: Buffer,
 ): AsyncGenerator<Buffer> {
-  let written = 0;
-  const emit = (b: Buffer) => {
-    written += b.length;
-    return b;
-  };
-  yield emit(memberHeader(EXPORT_MEMBER, tokenSize));
+  const head = memberHeader(EXPORT_MEMBER, tokenSize);
+  yield head;
   let seen = 0;
   for await (const chunk of token) {
     seen += chunk.length;
-    yield emit(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
   if (seen !== tokenSize)
     throw new Error(`export token changed size while writing (${seen} != ${tokenSize})`);
-  yield emit(padding(tokenSize));
+  yield tarballTail(head.length + tokenSize, dataKey, publicKeyPem);
+}
+
+/**
+ * Everything after the token: its padding, `data.key`, `key.pub`, the two end blocks and the
+ * padding to a whole 10240-byte record. `before` is the length of the archive up to the end of
+ * the token.
+ */
+export function tarballTail(before: number, dataKey: Buffer, publicKeyPem: Buffer): Buffer {
+  const parts = [padding(before)];
   for (const [name, body] of [
     [DATA_KEY_MEMBER, dataKey],
     [PUBLIC_KEY_MEMBER, publicKeyPem],
   ] as const) {
-    yield emit(Buffer.concat([memberHeader(name, body.length), body, padding(body.length)]));
+    parts.push(memberHeader(name, body.length), body, padding(body.length));
   }
-  written += 2 * BLOCK;
-  yield Buffer.alloc(2 * BLOCK + ((RECORD - (written % RECORD)) % RECORD));
+  const members = before + parts.reduce((n, p) => n + p.length, 0);
+  parts.push(Buffer.alloc(2 * BLOCK + ((RECORD - ((members + 2 * BLOCK) % RECORD)) % RECORD)));
+  return Buffer.concat(parts);
 }
+
+/** The largest token whose header is a single block (beyond it Python adds a PAX header). */
+export const MAX_SINGLE_HEADER_SIZE = MAX_OCTAL_SIZE;
 
 /** What the first pass over a tarball finds. */
 export interface TarballParts {
