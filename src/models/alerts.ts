@@ -229,3 +229,26 @@ querySubscription.normalize = (row, ctx) => {
   row.fields.date_updated = ctx.now;
   return undefined;
 };
+
+/**
+ * A Snuba query has no reference to its owner: a scoped export keeps the queries of the exported
+ * organizations' alert rules and of the exported projects' subscriptions (Sentry's
+ * query_for_relocation_export). Both are exported before the queries, which come first in order.
+ */
+snubaQuery.exportFilter = async (ctx) => {
+  const keep = new Set<number>();
+  const owners: [ModelDef, string, string][] = [
+    [alertRule, "organization_id", "sentry.organization"],
+    [querySubscription, "project_id", "sentry.project"],
+  ];
+  for (const [model, column, owner] of owners) {
+    const exported = ctx.exported(owner);
+    const text = `SELECT "${column}", "snuba_query_id" FROM "${model.table}" WHERE "snuba_query_id" IS NOT NULL`;
+    for await (const chunk of ctx.store.scan(text, [])) {
+      for (const [ownerId, queryId] of chunk) {
+        if (ownerId !== null && exported.has(Number(ownerId))) keep.add(Number(queryId));
+      }
+    }
+  }
+  return (row) => keep.has(row.pk);
+};
