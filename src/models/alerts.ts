@@ -233,7 +233,8 @@ querySubscription.normalize = (row, ctx) => {
 /**
  * A Snuba query has no reference to its owner: a scoped export keeps the queries of the exported
  * organizations' alert rules and of the exported projects' subscriptions (Sentry's
- * query_for_relocation_export). Both are exported before the queries, which come first in order.
+ * query_for_relocation_export). Organizations and projects are exported before the queries; the
+ * rules and subscriptions, which come after, are read from the database.
  */
 snubaQuery.exportFilter = async (ctx) => {
   const keep = new Set<number>();
