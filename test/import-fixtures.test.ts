@@ -447,3 +447,26 @@ describeEachDb("the three user fixtures combined", (kind) => {
     expect(permission).toMatchObject({ user: users[1].id, permission: "users.admin" });
   });
 });
+
+/** Fixtures that cannot import in Global scope on their own (tested above). */
+const NOT_STANDALONE = new Set(["invalid-user.json", "user-with-roles-no-superadmin.json"]);
+
+describeEachDb("every fixture in Global scope", (kind) => {
+  const store = storePerTest(kind);
+
+  it.each(COVERED_FIXTURES.filter((f) => !NOT_STANDALONE.has(f)))(
+    "%s: every model is defined and every row written",
+    async (name) => {
+      const exported: { model: string }[] = JSON.parse(readFileSync(fixture(name), "utf8"));
+      for (const e of exported) expect(registry.has(e.model), e.model).toBe(true);
+      const { stats } = await importFile(store(), fixture(name), { scope: "Global" });
+      for (const model of new Set(exported.map((e) => e.model))) {
+        const s = stats.of(model);
+        expect(s.dropped, model).toEqual({});
+        expect(s.inserted + s.existing + s.overwritten, model).toBe(
+          exported.filter((e) => e.model === model).length,
+        );
+      }
+    },
+  );
+});
