@@ -152,7 +152,7 @@ const BAD: BadInput[] = [
       });
       return path;
     },
-    says: /^Invalid tarball: \S+protected\.pem is protected by a passphrase, which relo \(like Sentry\) cannot use/,
+    says: /^\S+protected\.pem is protected by a passphrase, which relo \(like Sentry\) cannot use/,
   },
 ];
 

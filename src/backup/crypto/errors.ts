@@ -22,3 +22,8 @@ export class EncryptionError extends ReloError {
     super(`Cannot encrypt: ${reason}`);
   }
 }
+
+/** A `--decrypt-with` key file relo cannot use (not the tarball's fault, so no "Invalid tarball"). */
+export class KeyFileError extends ReloError {
+  override name = "KeyFileError";
+}

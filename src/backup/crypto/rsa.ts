@@ -15,7 +15,7 @@ import {
   publicEncrypt,
 } from "node:crypto";
 import { promisify } from "node:util";
-import { DecryptionError, EncryptionError } from "./errors.js";
+import { DecryptionError, EncryptionError, KeyFileError } from "./errors.js";
 
 const OAEP = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" } as const;
 
@@ -49,21 +49,21 @@ export function loadPublicKey(pem: Uint8Array, source: string): KeyObject {
 export function loadPrivateKey(pem: Uint8Array, source: string): KeyObject {
   const text = Buffer.from(pem).toString("latin1");
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: *4, *ENCRYPTED/.test(text)) {
-    throw new DecryptionError(
+    throw new KeyFileError(
       `${source} is protected by a passphrase, which relo (like Sentry) cannot use; write an unprotected copy to a private place with \`openssl pkey -in ${source} -out PLAIN.pem\``,
     );
   }
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
-    throw new DecryptionError(`${source} is not a PEM private key`);
+    throw new KeyFileError(`${source} is not a PEM private key`);
   }
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: Buffer.from(pem), format: "pem" });
   } catch {
-    throw new DecryptionError(`${source} is not a readable PEM private key`);
+    throw new KeyFileError(`${source} is not a readable PEM private key`);
   }
   if (key.asymmetricKeyType !== "rsa") {
-    throw new DecryptionError(`${source} holds a ${key.asymmetricKeyType} key; an RSA key is needed`);
+    throw new KeyFileError(`${source} holds a ${key.asymmetricKeyType} key; an RSA key is needed`);
   }
   return key;
 }
