@@ -131,3 +131,37 @@ it("relo dev populate fills a database that exports and compares cleanly", async
   expect((await cli(["backup", "compare", out, again])).code).toBe(0);
   expect((await cli(["backup", "compare", out, out])).code).toBe(1);
 });
+
+it("relo export --encrypt-with writes Sentry's tarball of compact, raw UTF-8 JSON", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "relo-cli-encrypt-"));
+  const dbPath = join(dir, "e.db");
+  const source = join(dir, "source.json");
+  writeFileSync(
+    source,
+    '[{"model": "sentry.option", "pk": 1, "fields": {"key": "caf\\u00e9", "last_updated": "2023-01-01T00:00:00.000Z", "last_updated_by": "unknown", "value": {"a": 100.0}}}]',
+  );
+  expect((await cli(["import", "global", source, "--db", dbPath, "--no-prompt"])).code).toBe(0);
+  const [priv, pub] = [join(dir, "k.pem"), join(dir, "k.pub")];
+  expect((await cli(["backup", "keygen", "--bits", "2048", priv, pub])).code).toBe(0);
+  const tar = join(dir, "out.tar");
+  const r = await cli(["export", "global", tar, "--db", dbPath, "--encrypt-with", pub]);
+  expect(r.code).toBe(0);
+  const plain = join(dir, "plain.json");
+  expect((await cli(["backup", "decrypt", plain, "--src", tar, "--decrypt-with", priv])).code).toBe(0);
+  expect(readFileSync(plain, "utf8")).toBe(
+    '[{"model":"sentry.option","pk":1,"fields":{"key":"café","last_updated":"2023-01-01T00:00:00.000Z","last_updated_by":"unknown","value":{"a":100.0}}}]',
+  );
+  const both = await cli([
+    "export",
+    "global",
+    "-",
+    "--db",
+    dbPath,
+    "--encrypt-with",
+    pub,
+    "--encrypt-with-gcp-kms",
+    pub,
+  ]);
+  expect(both.code).toBe(1);
+  expect(both.stderr).toContain("mutually exclusive");
+});

@@ -140,16 +140,20 @@ const ASCII_SAFE = /^[\x20-\x7e]*$/;
  * Re-lays out JSON text the way `dumpJson` would write its value, without building the value:
  * Python's indentation, separators and ASCII escaping; a number with a fraction or an exponent
  * is a float (`pyFloat`), any other keeps its digits. Export uses it on stored JSON columns.
- * `level` is the nesting level the value starts at.
+ * `level` is the nesting level the value starts at. A null `indent` writes compact JSON with raw
+ * UTF-8 strings, as the orjson payload of an encrypted export is.
  */
-export function reindentJson(text: string, indent: number, level: number): string {
+export function reindentJson(text: string, indent: number | null, level: number): string {
   let out = "";
   let depth = level;
   const pads: string[] = [];
   const pad = (d: number) => {
+    if (indent === null) return "";
     pads[d] ??= `\n${" ".repeat(indent * d)}`;
     return pads[d];
   };
+  const colon = indent === null ? ":" : ": ";
+  const quote = indent === null ? (s: string) => JSON.stringify(s) : asciiString;
   for (let i = 0; i < text.length; ) {
     const c = text[i];
     if (c === " " || c === "\n" || c === "\r" || c === "\t") {
@@ -173,14 +177,14 @@ export function reindentJson(text: string, indent: number, level: number): strin
       out += `,${pad(depth)}`;
       i++;
     } else if (c === ":") {
-      out += ": ";
+      out += colon;
       i++;
     } else if (c === '"') {
       let j = i + 1;
       while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
       const literal = text.slice(i, j + 1);
       // ASCII without escapes reads the same in both; anything else is decoded and re-escaped.
-      out += ASCII_SAFE.test(literal) && !literal.includes("\\") ? literal : asciiString(JSON.parse(literal));
+      out += ASCII_SAFE.test(literal) && !literal.includes("\\") ? literal : quote(JSON.parse(literal));
       i = j + 1;
     } else if (c === "t" || c === "f" || c === "n") {
       const word = c === "t" ? "true" : c === "f" ? "false" : "null";

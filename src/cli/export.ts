@@ -2,7 +2,9 @@
  * `relo export users|organizations|config|global [DEST]`: Sentry's export verbs and flags.
  */
 import { existsSync } from "node:fs";
+import { PassThrough } from "node:stream";
 import { Command, Option } from "@commander-js/extra-typings";
+import { type Encryptor, encryptStream, encryptToFile } from "../backup/crypto/index.js";
 import { ExportingError, UsageError } from "../backup/errors.js";
 import type { ExportFilter, ExportResult } from "../backup/export/context.js";
 import { exportScope } from "../backup/export/run.js";
@@ -10,7 +12,8 @@ import { prettyFinding, writeFindingsFile } from "../backup/findings.js";
 import type { Scope } from "../models/types.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
 import { parseCsv, usernameSelection } from "./args.js";
-import { openDestination } from "./destination.js";
+import { addEncryptOptions, encryptorFromOptions } from "./backup-crypto.js";
+import { type Destination, openDestination } from "./destination.js";
 import { makePrinter, type Printer } from "./output.js";
 
 interface CommonOpts {
@@ -29,14 +32,16 @@ async function runExport(dest: string, scope: Scope, opts: CommonOpts, filterBy:
       return;
     }
   }
+  const encryptor = encryptorFromOptions(opts as unknown as Record<string, unknown>);
   const store = await openStore(resolveDatabaseUrl(opts.db));
-  const out = openDestination(dest);
+  const out = encryptor ? encryptedDestination(dest, encryptor) : openDestination(dest);
   const ticker = startTicker(printer);
   try {
     const result = await exportScope(store, out.stream, {
       scope,
       filterBy,
-      indent: opts.indent,
+      // An encrypted export holds compact JSON (Sentry writes it with orjson), whatever --indent says.
+      indent: encryptor ? null : opts.indent,
       onRows: (_model, rows) => ticker.rows(rows),
     });
     await out.commit();
@@ -54,6 +59,31 @@ async function runExport(dest: string, scope: Scope, opts: CommonOpts, filterBy:
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Export text goes through a pipe into the encryption, which writes Sentry's tarball (atomically
+ * for a file). A failed encryption (a KMS key that cannot be read) breaks the pipe, which stops
+ * the export.
+ */
+function encryptedDestination(dest: string, encryptor: Encryptor): Destination {
+  const pipe = new PassThrough();
+  const done =
+    dest === "-"
+      ? encryptStream(pipe, encryptor, process.stdout, { end: false })
+      : encryptToFile(pipe, encryptor, dest);
+  done.catch((err) => pipe.destroy(err));
+  return {
+    stream: pipe,
+    async commit() {
+      pipe.end();
+      await done;
+    },
+    async abort() {
+      pipe.destroy();
+      await done.catch(() => {});
+    },
+  };
 }
 
 function summary(result: ExportResult, dest: string): string {
@@ -92,7 +122,7 @@ function parseIndent(value: string): number {
 const DEST_HELP = "file to write, or - for standard output";
 
 function common<T extends Command<any, any, any>>(cmd: T): T {
-  return cmd
+  return addEncryptOptions(cmd)
     .option(
       "--db <url>",
       "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",

@@ -17,8 +17,11 @@ export interface ExportOptions {
   scope: Scope;
   /** `--filter-org-slugs` (Organization scope) or `--filter-usernames` (User scope). */
   filterBy?: ExportFilter | null;
-  /** Spaces per nesting level (`--indent`, default 2). */
-  indent?: number;
+  /**
+   * Spaces per nesting level (`--indent`, default 2); null writes compact JSON with raw UTF-8, the
+   * payload format of an encrypted export.
+   */
+  indent?: number | null;
   /** Called after each chunk of rows is written, with the model and rows written so far. */
   onRows?: (model: string, rows: number) => void;
 }

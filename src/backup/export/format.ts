@@ -1,14 +1,18 @@
 /**
  * Export entries written exactly as Sentry's `json.dump(rows, indent=N)` writes them: key order
  * `model`, `pk`, `fields`; fields in declaration order; ASCII-escaped strings; Python's number
- * forms; `.mmmZ` datetimes.
+ * forms; `.mmmZ` datetimes. With a null indent, compact JSON with raw UTF-8 strings instead (the
+ * payload of an encrypted export, which Sentry writes with orjson).
  */
 import type { FieldDef, ModelDef } from "../../models/types.js";
-import { asciiString, dumpJson, pyFloat, pyNumber, reindentJson } from "../pyjson.js";
+import { stringifyLossless } from "../lossless.js";
+import { asciiString, pyFloat, pyNumber, reindentJson } from "../pyjson.js";
 
 type Format = (value: unknown) => string;
 
-function formatter(field: FieldDef, indent: number): Format {
+function formatter(field: FieldDef, indent: number | null): Format {
+  const quote =
+    indent === null ? (v: unknown) => JSON.stringify(String(v)) : (v: unknown) => asciiString(String(v));
   switch (field.type) {
     case "int":
     case "bigint":
@@ -20,9 +24,10 @@ function formatter(field: FieldDef, indent: number): Format {
     case "json":
       // Values of a fields object sit at nesting level 3 (array, entry, fields). Rows carry the
       // stored JSON text (see select.ts), laid out again without being parsed.
-      return (v) => (typeof v === "string" ? reindentJson(v, indent, 3) : dumpJson(v, { indent }, 3));
+      return (v) =>
+        typeof v === "string" ? reindentJson(v, indent, 3) : reindentJson(stringifyLossless(v), indent, 3);
     default:
-      return (v) => asciiString(String(v));
+      return quote;
   }
 }
 
@@ -34,14 +39,15 @@ export class EntryFormatter {
   private readonly fieldsOpen: string;
   private readonly close: string;
 
-  constructor(model: ModelDef, indent: number) {
-    const at = (level: number) => `\n${" ".repeat(indent * level)}`;
+  constructor(model: ModelDef, indent: number | null) {
+    const at = (level: number) => (indent === null ? "" : `\n${" ".repeat(indent * level)}`);
     const [i1, i2, i3] = [at(1), at(2), at(3)];
-    this.keys = model.fields.map((f, n) => `${n === 0 ? i3 : `,${i3}`}${asciiString(f.name)}: `);
+    const colon = indent === null ? ":" : ": ";
+    this.keys = model.fields.map((f, n) => `${n === 0 ? i3 : `,${i3}`}${asciiString(f.name)}${colon}`);
     this.formats = model.fields.map((f) => formatter(f, indent));
-    this.head = `{${i2}"model": ${asciiString(model.name)},${i2}"pk": `;
+    this.head = `{${i2}"model"${colon}${asciiString(model.name)},${i2}"pk"${colon}`;
     const empty = model.fields.length === 0;
-    this.fieldsOpen = `,${i2}"fields": ${empty ? "{}" : "{"}`;
+    this.fieldsOpen = `,${i2}"fields"${colon}${empty ? "{}" : "{"}`;
     this.close = `${empty ? "" : `${i2}}`}${i1}}`;
   }
 

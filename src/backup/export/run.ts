@@ -22,11 +22,12 @@ import { type Row, selectRows } from "./select.js";
 import { Sink } from "./sink.js";
 
 export async function exportScope(store: Store, out: Writable, opts: ExportOptions): Promise<ExportResult> {
-  const indent = opts.indent ?? 2;
+  const indent = opts.indent === undefined ? 2 : opts.indent;
+  const lineStart = indent === null ? "" : `\n${" ".repeat(indent)}`;
   const ctx: ExportContext = { store, scope: opts.scope, exported: pkSetsByModel() };
   const sink = new Sink(out);
   const result: ExportResult = { models: [], rows: 0, bytes: 0 };
-  const separator = `,\n${" ".repeat(indent)}`;
+  const separator = `,${lineStart}`;
   await store.readSnapshot(async () => {
     const filters = await resolveFilters(store, opts);
     for (const model of registry.inScope(opts.scope)) {
@@ -38,7 +39,7 @@ export async function exportScope(store: Store, out: Writable, opts: ExportOptio
           for (const row of chunk) {
             if (!keep(row)) continue;
             ctx.exported(model.name).add(row.pk);
-            const lead = result.rows === 0 ? `[\n${" ".repeat(indent)}` : separator;
+            const lead = result.rows === 0 ? `[${lineStart}` : separator;
             if (sink.write(lead + format.format(row.pk, row.values))) await sink.flush();
             result.rows++;
             rows++;
@@ -51,7 +52,7 @@ export async function exportScope(store: Store, out: Writable, opts: ExportOptio
       result.models.push({ model: model.name, rows });
     }
   });
-  sink.write(result.rows === 0 ? "[]" : "\n]");
+  sink.write(result.rows === 0 ? "[]" : indent === null ? "]" : "\n]");
   await sink.flush();
   result.bytes = sink.bytes;
   return result;
