@@ -2,11 +2,13 @@
  * `relo backup ...`: Sentry's `sentry backup` helpers for export files.
  */
 import { Command } from "@commander-js/extra-typings";
-import { compareCommand } from "./compare.js";
 import { decryptCommand, encryptCommand, keygenCommand } from "./backup-crypto.js";
+import { compareCommand } from "./compare.js";
 
 export function backupCommand(): Command {
-  const cmd = new Command("backup").description("Tools for export files: compare, encrypt, decrypt, make keys.");
+  const cmd = new Command("backup").description(
+    "Tools for export files: compare, encrypt, decrypt, make keys.",
+  );
   cmd.addCommand(compareCommand());
   cmd.addCommand(encryptCommand());
   cmd.addCommand(decryptCommand());
