@@ -87,7 +87,8 @@ export class FernetEncrypter extends Transform {
   }
 }
 
-const NOT_BASE64URL = /[^A-Za-z0-9_-]/;
+// Python's decoder (which Sentry's tokens go through) also takes the standard alphabet's + and /.
+const NOT_BASE64 = /[^A-Za-z0-9_\-+/]/;
 
 /**
  * Decrypts a Fernet token (base64url text, with or without padding) into its plaintext. Any
@@ -157,7 +158,7 @@ export class FernetDecrypter extends Transform {
       if (!/^=*$/.test(text.slice(pad))) throw this.malformed(this.seen + pad);
       this.padded = true;
     }
-    const bad = data.search(NOT_BASE64URL);
+    const bad = data.search(NOT_BASE64);
     if (bad !== -1) throw this.malformed(this.seen + bad);
     this.seen += text.length;
     const all = this.carry + data;
