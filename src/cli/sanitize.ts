@@ -1,0 +1,94 @@
+/**
+ * `relo backup sanitize DEST --src SRC`: Sentry's sanitize, for sharing an export (with a
+ * colleague, a support team, a bug report) without the personal data and secrets in it.
+ */
+import { PassThrough } from "node:stream";
+import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { type Encryptor, encryptStream, encryptToFile } from "../backup/crypto/index.js";
+import { InputError } from "../backup/errors.js";
+import { JsonSyntaxError } from "../backup/reader.js";
+import { type SanitizeResult, sanitizeExport } from "../backup/sanitize/run.js";
+import { openSource } from "../backup/source.js";
+import { addDecryptOptions, addEncryptOptions, encryptorFromOptions, plainInput } from "./backup-crypto.js";
+import { type Destination, openDestination } from "./destination.js";
+
+function parseDays(value: string): number {
+  if (!/^[+-]?\d+$/.test(value.trim())) throw new InvalidArgumentError("must be a whole number of days.");
+  return Number(value);
+}
+
+export function sanitizeCommand() {
+  const cmd = new Command("sanitize")
+    .description(
+      "Replace the personal data and secrets in an export with random values of the same shape, so it can be shared; the result still imports.",
+    )
+    .argument("<dest>", "the sanitized export to write, or - for standard output")
+    .requiredOption("--src <path>", "the export to sanitize, or - for standard input")
+    .option(
+      "--days-offset <days>",
+      "move every datetime by this many days (may be negative), besides the random jitter",
+      parseDays,
+      0,
+    );
+  addDecryptOptions(cmd);
+  addEncryptOptions(cmd);
+  return cmd.action(async (dest, o) => {
+    const encryptor = encryptorFromOptions(o);
+    const input = await plainInput(o.src, o);
+    try {
+      const source = await openSource(input.path, true);
+      const out = encryptor ? encryptedDestination(dest, encryptor) : openDestination(dest);
+      try {
+        const result = await sanitizeExport(source, out.stream, {
+          daysOffset: o.daysOffset,
+          compact: !!encryptor,
+        });
+        await out.commit();
+        process.stderr.write(`${summary(result, dest)}\n`);
+      } catch (err) {
+        await out.abort();
+        if (err instanceof JsonSyntaxError) throw new InputError(`Invalid JSON: ${err.message}`, err.offset);
+        throw err;
+      } finally {
+        source.dispose();
+      }
+    } finally {
+      input.cleanup();
+    }
+  });
+}
+
+/**
+ * The JSON goes through a pipe into the encryption, which writes Sentry's tarball (atomically
+ * for a file); a failed encryption breaks the pipe, which stops the sanitizing.
+ */
+function encryptedDestination(dest: string, encryptor: Encryptor): Destination {
+  const pipe = new PassThrough();
+  const done =
+    dest === "-"
+      ? encryptStream(pipe, encryptor, process.stdout, { end: false })
+      : encryptToFile(pipe, encryptor, dest);
+  done.catch((err) => pipe.destroy(err));
+  return {
+    stream: pipe,
+    async commit() {
+      pipe.end();
+      await done;
+    },
+    async abort() {
+      pipe.destroy();
+      await done.catch(() => {});
+    },
+  };
+}
+
+function summary(result: SanitizeResult, dest: string): string {
+  const entries = [...result.written.values()].reduce((a, b) => a + b, 0);
+  const where = dest === "-" ? "standard output" : dest;
+  let line = `Sanitized ${entries} entries of ${result.written.size} models to ${where}.`;
+  if (result.dropped.size > 0) {
+    const list = [...result.dropped].map(([model, n]) => `${model} (${n})`).join(", ");
+    line += ` Dropped the entries of models relo does not know: ${list}.`;
+  }
+  return line;
+}
