@@ -16,6 +16,8 @@ export interface GroupState {
 
 export interface InsertArgs {
   data: EventData;
+  /** `data` as JSON text, serialized once for nodestore and the stream. */
+  dataJson: string;
   projectId: number;
   organizationId: number;
   /** The event's groups (none for transactions); flags come from the first. */
@@ -43,7 +45,8 @@ export function insertMessage(a: InsertArgs): NewMessage {
     skip_consume: a.skipConsume,
     group_states: groupStates,
   };
-  const payload = {
+  // Sentry's payload key order, with the event data spliced in as already-serialized JSON.
+  const before = {
     group_id: first?.id ?? null,
     group_ids: a.groups.map((g) => g.id),
     event_id: a.data.event_id,
@@ -52,12 +55,14 @@ export function insertMessage(a: InsertArgs): NewMessage {
     message: a.message,
     platform: a.data.platform,
     datetime: a.datetime,
-    data: a.data,
+  };
+  const after = {
     primary_hash: a.primaryHash,
     retention_days: a.retentionDays,
     occurrence_id: null,
     occurrence_data: {},
   };
+  const payload = `${JSON.stringify(before).slice(0, -1)},"data":${a.dataJson},${JSON.stringify(after).slice(1)}`;
   const headers: Record<string, string> = {
     operation: "insert",
     version: "2",
@@ -77,7 +82,7 @@ export function insertMessage(a: InsertArgs): NewMessage {
     topic: isTransaction ? Topic.TRANSACTIONS : Topic.EVENTS,
     key: String(a.projectId),
     headers,
-    value: [2, "insert", payload, state],
+    value: `[2,"insert",${payload},${JSON.stringify(state)}]`,
   };
 }
 
@@ -107,7 +112,7 @@ export function outcomeMessage(o: OutcomeArgs): NewMessage {
     topic: Topic.OUTCOMES,
     key: null,
     headers: {},
-    value: {
+    value: JSON.stringify({
       timestamp: new Date(o.timestamp * 1000).toISOString(),
       org_id: o.organizationId,
       project_id: o.projectId,
@@ -117,6 +122,6 @@ export function outcomeMessage(o: OutcomeArgs): NewMessage {
       event_id: o.eventId,
       category: o.category,
       quantity: 1,
-    },
+    }),
   };
 }

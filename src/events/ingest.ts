@@ -1,9 +1,11 @@
 /**
  * The one writer between HTTP requests and the database. A store has a single connection, so
- * events are queued and saved by one loop, in batches: a batch is one transaction (one commit
- * for many events, which is what makes ingestion fast on both databases), each event in it a
- * savepoint, so a failing event is rolled back alone. A request is answered once the batch
- * holding its events has committed. After each commit the new stream messages are relayed to
+ * events are queued and saved by one loop, in batches: a batch is one transaction, its payloads,
+ * stream messages, issue updates and counters written together at its end (one commit and a
+ * few statements for many events, which is what makes ingestion fast on both databases). If an
+ * event fails, the batch is rolled back and saved again with each event in a savepoint of its
+ * own, so a failing event is rolled back alone. A request is answered once the batch holding
+ * its events has committed. After each commit the new stream messages are relayed to
  * Redis when a Redis stream is configured; otherwise the embedded stream is trimmed now and
  * then to `streamMaxLen` messages per topic.
  */
@@ -11,7 +13,16 @@ import type { Store } from "../store/types.js";
 import { TxCache } from "./cache.js";
 import type { Publisher } from "./redis.js";
 import type { SaveContext } from "./save/context.js";
-import { discarded, HashDiscarded, type SaveJob, type SaveResult, saveEvent } from "./save/index.js";
+import { GroupBuffer, knownGroupIds } from "./save/group.js";
+import {
+  clearWrites,
+  discarded,
+  flushWrites,
+  HashDiscarded,
+  type SaveJob,
+  type SaveResult,
+  saveEvent,
+} from "./save/index.js";
 import { Sql } from "./sql.js";
 import { commitOffset, committedOffset, deleteUpTo, readMessages, TOPICS, trimTopic } from "./stream.js";
 import { TsdbBuffer } from "./tsdb.js";
@@ -81,6 +92,8 @@ export class Ingest {
       sql: this.sql,
       cache: this.cache,
       tsdb: this.tsdb,
+      groups: new GroupBuffer(),
+      pending: { nodes: [], messages: [] },
       options: { retentionDays: this.opts.retentionDays },
     };
   }
@@ -125,44 +138,92 @@ export class Ingest {
   private async loop(): Promise<void> {
     await this.relay();
     while (this.queue.length > 0) {
+      // Let pending requests reach the queue first: SQLite calls never yield to the event loop,
+      // so without this every batch would hold one event.
+      await new Promise((resolve) => setImmediate(resolve));
       await this.saveBatch(this.queue.splice(0, this.opts.maxBatch));
       await this.relay();
     }
   }
 
   private async saveBatch(batch: Entry[]): Promise<void> {
-    const outcomes: SaveOutcome[] = [];
-    this.cache.begin();
+    let outcomes: SaveOutcome[];
     try {
-      await this.store.transaction(async () => {
-        for (const entry of batch) outcomes.push(await this.saveOne(entry.job));
-        await this.tsdb.flush(this.sql);
-        await this.trim(batch.length);
-      });
-      this.cache.keep();
-    } catch (err) {
-      this.cache.drop();
-      this.tsdb.clear();
-      for (const entry of batch)
-        entry.done({ status: "failed", eventId: entry.job.data.event_id, error: err as Error });
-      return;
+      outcomes = await this.attempt(batch, false);
+    } catch {
+      try {
+        outcomes = await this.attempt(batch, true);
+      } catch (err) {
+        outcomes = batch.map((e) => ({
+          status: "failed",
+          eventId: e.job.data.event_id,
+          error: err as Error,
+        }));
+      }
     }
     for (let i = 0; i < batch.length; i++) batch[i].done(outcomes[i]);
   }
 
-  private async saveOne(job: SaveJob): Promise<SaveOutcome> {
-    const mark = this.tsdb.mark();
+  /**
+   * Saves a batch in one transaction. `isolated`: each event in a savepoint, its writes flushed
+   * before the next, so a failing event is rolled back alone; otherwise a failing event fails
+   * the whole attempt (rolled back, nothing kept).
+   */
+  private async attempt(batch: Entry[], isolated: boolean): Promise<SaveOutcome[]> {
+    const outcomes: SaveOutcome[] = [];
     this.cache.begin();
     try {
-      const result = await this.store.transaction(() => saveEvent(this.ctx, job));
+      await this.store.transaction(async () => {
+        if (!isolated)
+          await this.ctx.groups.prefetch(
+            this.ctx,
+            knownGroupIds(
+              this.ctx,
+              batch.map((e) => e.job),
+            ),
+          );
+        for (const entry of batch)
+          outcomes.push(await (isolated ? this.saveIsolated(entry.job) : this.saveOne(entry.job)));
+        await flushWrites(this.ctx);
+        await this.trim(batch.length);
+      });
+      this.cache.keep();
+      return outcomes;
+    } catch (err) {
+      this.cache.drop();
+      clearWrites(this.ctx);
+      throw err;
+    }
+  }
+
+  /** One event of an optimistic batch: only a tombstoned hash is an outcome, not a failure. */
+  private async saveOne(job: SaveJob): Promise<SaveOutcome> {
+    try {
+      return { status: "saved", result: await saveEvent(this.ctx, job) };
+    } catch (err) {
+      if (!(err instanceof HashDiscarded)) throw err;
+      await discarded(this.ctx, job);
+      return { status: "discarded", eventId: job.data.event_id, reason: err.reason };
+    }
+  }
+
+  private async saveIsolated(job: SaveJob): Promise<SaveOutcome> {
+    this.cache.begin();
+    try {
+      const result = await this.store.transaction(async () => {
+        const r = await saveEvent(this.ctx, job);
+        await flushWrites(this.ctx);
+        return r;
+      });
       this.cache.keep();
       return { status: "saved", result };
     } catch (err) {
       this.cache.drop();
-      this.tsdb.rollbackTo(mark);
+      clearWrites(this.ctx);
       if (!(err instanceof HashDiscarded))
         return { status: "failed", eventId: job.data.event_id, error: err as Error };
       await discarded(this.ctx, job);
+      await flushWrites(this.ctx);
       return { status: "discarded", eventId: job.data.event_id, reason: err.reason };
     }
   }

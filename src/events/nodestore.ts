@@ -12,20 +12,35 @@ export function nodeId(projectId: number, eventId: string): string {
   return createHash("md5").update(`${projectId}:${eventId}`).digest("hex");
 }
 
-export function compress(data: unknown): string {
-  return deflateSync(JSON.stringify(data)).toString("base64");
+/** A payload as Sentry's Django nodestore stores it; `json` is the payload's JSON text. */
+export function compress(json: string): string {
+  return deflateSync(json).toString("base64");
 }
 
 export function decompress(text: string): EventData {
   return JSON.parse(inflateSync(Buffer.from(text, "base64")).toString("utf8"));
 }
 
-export async function writeNode(sql: Sql, id: string, data: EventData, timestamp: string): Promise<void> {
-  await sql.run(
-    `INSERT INTO nodestore_node (id, data, timestamp) VALUES (?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET data = excluded.data, timestamp = excluded.timestamp`,
-    [id, compress(data), timestamp],
-  );
+export interface NodeRow {
+  id: string;
+  /** The compressed payload (compress()). */
+  data: string;
+  timestamp: string;
+}
+
+const ROWS_PER_INSERT = 500;
+
+/** Writes payloads; a node id given twice keeps the later payload. */
+export async function writeNodes(sql: Sql, rows: NodeRow[]): Promise<void> {
+  const latest = [...new Map(rows.map((r) => [r.id, r])).values()];
+  for (let i = 0; i < latest.length; i += ROWS_PER_INSERT) {
+    const chunk = latest.slice(i, i + ROWS_PER_INSERT);
+    await sql.run(
+      `INSERT INTO nodestore_node (id, data, timestamp) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}
+       ON CONFLICT (id) DO UPDATE SET data = excluded.data, timestamp = excluded.timestamp`,
+      chunk.flatMap((r) => [r.id, r.data, r.timestamp]),
+    );
+  }
 }
 
 /** The stored payload of an event, or null. */

@@ -26,16 +26,24 @@ export interface NewMessage {
   topic: Topic;
   key: string | null;
   headers: Record<string, string>;
-  value: unknown;
+  /** The message value, a JSON text. */
+  value: string;
 }
 
-/** Appends a message; returns its offset. */
-export async function appendMessage(sql: Sql, m: NewMessage): Promise<number> {
-  const row = await sql.one<{ id: unknown }>(
-    "INSERT INTO relo_eventstream (topic, key, headers, value, date_added) VALUES (?, ?, ?, ?, ?) RETURNING id",
-    [m.topic, m.key, JSON.stringify(m.headers), JSON.stringify(m.value), new Date().toISOString()],
-  );
-  return Number(row!.id);
+const ROWS_PER_INSERT = 500;
+
+/** Appends messages in order (their offsets ascend in the same order). */
+export async function appendMessages(sql: Sql, messages: NewMessage[]): Promise<void> {
+  const now = new Date().toISOString();
+  for (let i = 0; i < messages.length; i += ROWS_PER_INSERT) {
+    const chunk = messages.slice(i, i + ROWS_PER_INSERT);
+    const params: unknown[] = [];
+    for (const m of chunk) params.push(m.topic, m.key, JSON.stringify(m.headers), m.value, now);
+    await sql.run(
+      `INSERT INTO relo_eventstream (topic, key, headers, value, date_added) VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")}`,
+      params,
+    );
+  }
 }
 
 export interface ReadOptions {

@@ -1,13 +1,14 @@
 /**
  * Per-minute counters (Sentry's TSDB `incr` for the `project`, `group` and `release` models), in
  * relo_tsdb_counter: one row per model, key, environment and minute. Increments of one batch of
- * events are summed in memory and written with one upsert per row before the batch commits.
+ * events are summed in memory and written with one multi-row upsert before the batch commits.
  */
 import { dateOf, type Sql } from "./sql.js";
 
 export type TsdbModel = "project" | "group" | "release";
 
 const BUCKET_SECONDS = 60;
+const ROWS_PER_INSERT = 500;
 
 /** The start of the minute holding `epochSeconds`, as a canonical ISO string. */
 export function bucketOf(epochSeconds: number): string {
@@ -35,12 +36,17 @@ export class TsdbBuffer {
     const sums = new Map<string, number>();
     for (const [key, n] of this.pending) sums.set(key, (sums.get(key) ?? 0) + n);
     this.pending = [];
-    for (const [key, n] of sums) {
+    const rows = [...sums].map(([key, n]) => {
       const [model, keyId, envId, bucket] = key.split("\u0000");
+      return [model, Number(keyId), Number(envId), bucket, n];
+    });
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const chunk = rows.slice(i, i + ROWS_PER_INSERT);
       await sql.run(
-        `INSERT INTO relo_tsdb_counter (model, key_id, environment_id, bucket, value) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO relo_tsdb_counter (model, key_id, environment_id, bucket, value)
+         VALUES ${chunk.map(() => "(?, ?, ?, ?, ?)").join(", ")}
          ON CONFLICT (bucket, environment_id, key_id, model) DO UPDATE SET value = relo_tsdb_counter.value + excluded.value`,
-        [model, Number(keyId), Number(envId), bucket, n],
+        chunk.flat(),
       );
     }
   }

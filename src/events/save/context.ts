@@ -4,18 +4,29 @@
  * models use.
  */
 import type { TxCache } from "../cache.js";
+import type { NodeRow } from "../nodestore.js";
 import type { Sql } from "../sql.js";
+import type { NewMessage } from "../stream.js";
 import type { TsdbBuffer } from "../tsdb.js";
+import type { GroupBuffer } from "./group.js";
 
 export interface SaveOptions {
   /** The retention the eventstream payload carries (Sentry's org quota; 90 days by default). */
   retentionDays: number;
 }
 
+/** Rows the batch writes at its end, payloads before the stream messages that name them. */
+export interface PendingWrites {
+  nodes: NodeRow[];
+  messages: NewMessage[];
+}
+
 export interface SaveContext {
   sql: Sql;
   cache: TxCache;
   tsdb: TsdbBuffer;
+  groups: GroupBuffer;
+  pending: PendingWrites;
   options: SaveOptions;
 }
 
@@ -47,12 +58,6 @@ export async function getOrCreate<T>(
   }
   ctx.cache.set(cacheKey, row);
   return { row, created };
-}
-
-/** A unique-constraint violation, on either database. */
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string };
-  return e?.code === "23505" || e?.code === "SQLITE_CONSTRAINT_UNIQUE";
 }
 
 /** Epoch seconds as a canonical ISO datetime. */

@@ -1,15 +1,17 @@
 /**
  * EventManager.save for one normalized event, in Sentry's order (see docs/events.md). Runs inside
- * the caller's transaction: the payload (nodestore) is written before the eventstream message,
- * and either both are stored or neither.
+ * the caller's transaction; the payload (nodestore) and the stream messages are queued in
+ * `ctx.pending` and written by flushWrites() before the transaction commits, payloads first,
+ * so either both are stored or neither. Saving the same data again (a batch replayed after a
+ * failure) gives the same result: every change it makes to `job.data` is idempotent.
  */
 
 import { categoryOf, insertMessage, Outcome, outcomeMessage } from "../eventstream.js";
 import { computeHashes, GROUPING_CONFIG } from "../grouping.js";
 import { groupMessage, materialize, searchMessage } from "../metadata.js";
-import { nodeId, writeNode } from "../nodestore.js";
+import { compress, nodeId, writeNodes } from "../nodestore.js";
 import { type EventData, MAX_TAG_VALUE_LENGTH } from "../normalize.js";
-import { appendMessage } from "../stream.js";
+import { appendMessages } from "../stream.js";
 import { isoOf, type SaveContext } from "./context.js";
 import { getOrCreateEnvironment, groupEnvironment } from "./environment.js";
 import { assignToGroup, type GroupInfo, HashDiscarded } from "./group.js";
@@ -146,17 +148,25 @@ async function releaseAndUser(ctx: SaveContext, project: Project, data: EventDat
   return release;
 }
 
-/** Freezes the payload (with its stored size, as `_metrics`) and writes it to nodestore. */
-async function storePayload(ctx: SaveContext, project: Project, data: EventData, eventDate: string) {
+/**
+ * Freezes the payload (with its stored size, as `_metrics`) and queues its nodestore write;
+ * returns its JSON text, which the stream message reuses.
+ */
+function storePayload(ctx: SaveContext, project: Project, data: EventData, eventDate: string): string {
   data._metrics = { ...(data._metrics ?? {}) };
   data._metrics["bytes.stored.event"] = Buffer.byteLength(JSON.stringify(data));
   data.nodestore_insert = Date.now() / 1000;
-  await writeNode(ctx.sql, nodeId(project.id, data.event_id), data, eventDate);
+  const json = JSON.stringify(data);
+  ctx.pending.nodes.push({
+    id: nodeId(project.id, data.event_id),
+    data: compress(json),
+    timestamp: eventDate,
+  });
+  return json;
 }
 
-async function accepted(ctx: SaveContext, project: Project, job: SaveJob) {
-  await appendMessage(
-    ctx.sql,
+function accepted(ctx: SaveContext, project: Project, job: SaveJob) {
+  ctx.pending.messages.push(
     outcomeMessage({
       organizationId: project.organizationId,
       projectId: project.id,
@@ -170,11 +180,10 @@ async function accepted(ctx: SaveContext, project: Project, job: SaveJob) {
   );
 }
 
-/** The outcome of an event dropped for its tombstoned hash (written by the caller after rollback). */
+/** The outcome of an event dropped for its tombstoned hash. */
 export async function discarded(ctx: SaveContext, job: SaveJob): Promise<void> {
   const project = await loadProject(ctx, job.projectId);
-  await appendMessage(
-    ctx.sql,
+  ctx.pending.messages.push(
     outcomeMessage({
       organizationId: project.organizationId,
       projectId: project.id,
@@ -268,13 +277,12 @@ async function saveError(ctx: SaveContext, project: Project, job: SaveJob): Prom
   ctx.tsdb.incr("project", project.id, env.id, data.timestamp);
   ctx.tsdb.incr("group", info.group.id, env.id, data.timestamp);
   if (release) ctx.tsdb.incr("release", release.id, env.id, data.timestamp);
-  await storePayload(ctx, project, data, eventDate);
+  const json = storePayload(ctx, project, data, eventDate);
   if (!job.raw) await markFirstEvent(ctx, project, eventDate);
-  await appendMessage(
-    ctx.sql,
-    insertMessage(streamArgs(ctx, project, job, [info], hashes[0], message, eventDate)),
+  ctx.pending.messages.push(
+    insertMessage(streamArgs(ctx, project, job, [info], hashes[0], message, eventDate, json)),
   );
-  await accepted(ctx, project, job);
+  accepted(ctx, project, job);
   return {
     eventId: data.event_id,
     groupId: info.group.id,
@@ -292,9 +300,11 @@ function streamArgs(
   primaryHash: string | null,
   message: string,
   eventDate: string,
+  dataJson: string,
 ) {
   return {
     data: job.data,
+    dataJson,
     projectId: project.id,
     organizationId: project.organizationId,
     groups: groups.map((g) => ({
@@ -326,10 +336,10 @@ async function saveTransaction(ctx: SaveContext, project: Project, job: SaveJob)
   }
   ctx.tsdb.incr("project", project.id, env.id, data.timestamp);
   if (release) ctx.tsdb.incr("release", release.id, env.id, data.timestamp);
-  await storePayload(ctx, project, data, eventDate);
+  const json = storePayload(ctx, project, data, eventDate);
   const message = searchMessage(data, m);
-  await appendMessage(ctx.sql, insertMessage(streamArgs(ctx, project, job, [], null, message, eventDate)));
-  await accepted(ctx, project, job);
+  ctx.pending.messages.push(insertMessage(streamArgs(ctx, project, job, [], null, message, eventDate, json)));
+  accepted(ctx, project, job);
   if (!job.raw) await markHasTransactions(ctx, project);
   return {
     eventId: data.event_id,
@@ -363,4 +373,21 @@ export async function saveEvent(ctx: SaveContext, job: SaveJob): Promise<SaveRes
   if (job.data.type === "transaction") return saveTransaction(ctx, project, job);
   if (job.data.type === "generic" || job.data.type === "feedback") return saveGeneric(ctx, project, job);
   return saveError(ctx, project, job);
+}
+
+/** Writes what the batch queued: issue changes, payloads, then stream messages, then counters. */
+export async function flushWrites(ctx: SaveContext): Promise<void> {
+  await ctx.groups.flush(ctx);
+  await writeNodes(ctx.sql, ctx.pending.nodes);
+  await appendMessages(ctx.sql, ctx.pending.messages);
+  await ctx.tsdb.flush(ctx.sql);
+  clearWrites(ctx);
+}
+
+/** Drops what the batch queued (after a rollback). */
+export function clearWrites(ctx: SaveContext): void {
+  ctx.pending.nodes = [];
+  ctx.pending.messages = [];
+  ctx.tsdb.clear();
+  ctx.groups.clear();
 }
