@@ -4,7 +4,8 @@
  * Environment: BENCH_MB (export size, default 200), BENCH_EXPORT_ROWS (export benchmark database,
  * default 1,000,000 rows), RELO_TEST_POSTGRES_URL (default postgres://root@127.0.0.1:5432/test;
  * the run uses and drops its own schema), BENCH_SKIP_PG=1, BENCH_ONLY (comma-separated sections:
- * reader, import, export, crypto; default all).
+ * reader, import, export, crypto, ingest; default all). The ingest section's own settings are in
+ * bench/ingest.ts.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -14,6 +15,7 @@ import pg from "pg";
 import { writeSynthetic } from "../src/dev/synthetic.js";
 import { benchCrypto } from "./crypto.js";
 import { benchExport } from "./export.js";
+import { benchIngest } from "./ingest.js";
 import { benchReader } from "./reader.js";
 
 interface Run {
@@ -103,11 +105,17 @@ async function cryptoSection(): Promise<void> {
   for (const line of await benchCrypto({ sizeMb: Math.min(sizeMb, 200) })) console.log(line);
 }
 
+async function ingestSection(): Promise<void> {
+  console.log("\n## Ingestion (HTTP, loopback)\n");
+  for (const line of await benchIngest({ build: false })) console.log(line);
+}
+
 try {
   execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });
   if (!wanted("reader") && !wanted("import")) {
     if (wanted("export")) await exportSection();
     if (wanted("crypto")) await cryptoSection();
+    if (wanted("ingest")) await ingestSection();
     process.exit(0);
   }
   const file = join(dir, "export.json");
@@ -133,6 +141,7 @@ try {
   }
   if (wanted("export")) await exportSection();
   if (wanted("crypto")) await cryptoSection();
+  if (wanted("ingest")) await ingestSection();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
