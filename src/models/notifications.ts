@@ -45,18 +45,5 @@ export function notificationActionScope(fields: Record<string, unknown>): Reloca
 
 notificationAction.instanceScope = notificationActionScope;
 
-/**
- * A project link has its action's scope (Sentry reads the action). The action was imported just
- * before (it precedes its links in every export), so its stored columns decide.
- */
-notificationActionProject.normalize = async (row, ctx) => {
-  const action = await ctx.store.db
-    .selectFrom(notificationAction.table)
-    .select(["integration_id", "sentry_app_id"])
-    .where("id", "=", row.fields.action as number)
-    .executeTakeFirst();
-  if (!action) return "its notification action was not imported";
-  const scope = notificationActionScope(action);
-  if (scope === "Global" && ctx.scope !== "Global") return "its notification action is Global scope";
-  return undefined;
-};
+// A project link has its action's scope (Sentry's get_relocation_scope reads the action). No hook is
+// needed: an action outside the scope is not imported or exported, and that drops its links.
