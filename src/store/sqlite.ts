@@ -91,9 +91,11 @@ export class SqliteStore implements Store {
     return Array.from({ length: n }, (_, i) => next + i);
   }
 
-  async truncate(table: string): Promise<void> {
-    this.raw.exec(`DELETE FROM "${table}"`);
-    this.nextIds.delete(table);
+  async truncate(tables: string[]): Promise<void> {
+    for (const table of tables) {
+      this.raw.exec(`DELETE FROM "${table}"`);
+      this.nextIds.delete(table);
+    }
   }
 
   async readSnapshot<T>(fn: () => Promise<T>): Promise<T> {

@@ -27,8 +27,8 @@ export interface Store {
   allocateIds(table: string, n: number): Promise<number[]>;
   /** Records pks a caller chose itself (a restore keeping ids), so allocation continues after them. */
   claimIds(table: string, ids: number[]): Promise<void>;
-  /** Deletes every row of a table and restarts its ids at 1. */
-  truncate(table: string): Promise<void>;
+  /** Deletes every row of these tables and restarts their ids at 1. */
+  truncate(tables: string[]): Promise<void>;
   /**
    * Runs `fn` in a read-only transaction that sees one consistent snapshot of the database, so an
    * export taken while others write is still self-consistent.
