@@ -353,6 +353,31 @@ describeEachDb("exports from older Sentry releases", (kind) => {
     expect([alertRule.detection_type, alertRule.monitor_type]).toEqual(["static", 0]);
   });
 
+  it("turns a dashboard's creator-only edit flag into its opposite, editable by everyone", async () => {
+    const dashboard = (pk: number) => ({
+      model: "sentry.dashboard",
+      pk,
+      fields: { title: `d${pk}`, created_by_id: 1, organization: ORG, date_added: T },
+    });
+    const permissions = (pk: number, creatorOnly: boolean) => ({
+      model: "sentry.dashboardpermissions",
+      pk,
+      fields: { is_creator_only_editable: creatorOnly, dashboard: pk },
+    });
+    const entries = [
+      ...oldExport().slice(0, 4),
+      dashboard(1),
+      dashboard(2),
+      permissions(1, true),
+      permissions(2, false),
+    ];
+    await importFile(store, writeExport(entries), { scope: "Organization" });
+    const flags = (await rows(store, "sentry_dashboardpermissions")).map((p) =>
+      Boolean(p.is_editable_by_everyone),
+    );
+    expect(flags).toEqual([false, true]);
+  });
+
   it("renames the user references that became hybrid-cloud ids", async () => {
     const member = {
       model: "sentry.organizationmember",

@@ -6,7 +6,9 @@
  * - `sentry.actor` rows (deleted in 2024) are read, then dropped. The actor an old issue alert
  *   (`rule.owner`) or metric alert (`alertrule.owner`) pointed at becomes its user or team owner
  *   (`owner_user_id`/`owner_team`, `user_id`/`team`), as Sentry's own migration did.
- * - Fields Sentry renamed when it turned user references into hybrid-cloud ids (2023) are renamed.
+ * - Fields Sentry renamed when it turned user references into hybrid-cloud ids (2023) are renamed,
+ *   and dashboard permissions' `is_creator_only_editable` becomes its opposite,
+ *   `is_editable_by_everyone`.
  * - Fields and models without a home any more are dropped (docs/compatibility.md lists them).
  */
 import { DELETED_FIELDS, DELETED_MODELS } from "./registry.js";
@@ -22,6 +24,17 @@ export const RENAMED_FIELDS: Readonly<Record<string, Readonly<Record<string, str
   "sentry.incidentactivity": { user: "user_id" },
   "sentry.ruleactivity": { user: "user_id" },
 };
+
+/**
+ * Dashboard permissions first stored `is_creator_only_editable` (2024), then its opposite,
+ * `is_editable_by_everyone`.
+ */
+function upgradeDashboardPermissions(fields: Record<string, unknown>): void {
+  const old = fields.is_creator_only_editable;
+  if (typeof old === "boolean" && !("is_editable_by_everyone" in fields))
+    fields.is_editable_by_everyone = !old;
+  delete fields.is_creator_only_editable;
+}
 
 /** What an old `sentry.actor` row stood for: a user or a team (old pks, remapped on import). */
 interface Actor {
@@ -69,6 +82,7 @@ export function legacyUpgrader(): (model: string, entry: LegacyEntry) => boolean
       if (actor && isSet(actor.userId)) fields[owner.user] = actor.userId;
       else if (actor && isSet(actor.team)) fields[owner.team] = actor.team;
     }
+    if (model === "sentry.dashboardpermissions") upgradeDashboardPermissions(fields);
     const deleted = DELETED_FIELDS[model];
     if (deleted) for (const name of deleted) delete fields[name];
     return true;
