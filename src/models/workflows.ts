@@ -54,7 +54,8 @@ export const dataSource: ModelDef = {
   uniques: [],
 };
 
-// detector.py (OwnerModel's fields before the model's own)
+// detector.py (OwnerModel's fields, then JSONConfigBase's config, then the model's own; the
+// organization reference was on its way out, replaced by the project)
 export const detector: ModelDef = {
   name: "workflow_engine.detector",
   table: "workflow_engine_detector",
@@ -63,6 +64,7 @@ export const detector: ModelDef = {
   fields: [
     ...defaultFields(),
     ...ownerFields(),
+    f.json("config", { default: () => ({}) }),
     f.fk("organization", "sentry.organization", { nullable: true, kind: "FlexibleForeignKey" }),
     f.fk("project", "sentry.project", { nullable: true, kind: "FlexibleForeignKey" }),
     f.string("name", 200),
@@ -72,7 +74,6 @@ export const detector: ModelDef = {
       kind: "FlexibleForeignKey",
     }),
     f.string("type", 200, { default: "" }),
-    f.json("config", { default: () => ({}) }),
     f.fk("created_by_id", "sentry.user", { nullable: true, kind: "HybridCloudForeignKey" }),
   ],
   uniques: [["name", "organization"], ["workflow_condition_group"]],
