@@ -10,6 +10,7 @@
 import { ReloError } from "../errors.js";
 import type { Random } from "./random.js";
 
+const CANONICAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const DATETIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
@@ -18,6 +19,12 @@ const DATETIME =
  * text is not one. A value without a zone is taken as UTC (exports are written in UTC).
  */
 export function parseDatetime(text: string): number | null {
+  if (CANONICAL.test(text)) {
+    // The export's own form, nearly every value: Date.parse is exact for it once the date is
+    // known to exist (it would roll 02-30 over into March).
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms) && new Date(ms).toISOString() === text) return ms * 1000;
+  }
   const m = DATETIME.exec(text);
   if (!m) return null;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? "0"].map(Number);

@@ -75,7 +75,8 @@ export function objectMembers(text: string, start: number): Member[] {
   if (text[i] === "}") return out;
   for (;;) {
     const keyEnd = stringEnd(text, i);
-    const key = JSON.parse(text.slice(i, keyEnd)) as string;
+    const literal = text.slice(i, keyEnd);
+    const key = literal.includes("\\") ? (JSON.parse(literal) as string) : literal.slice(1, -1);
     const valueStart = skipSpace(text, skipSpace(text, keyEnd) + 1); // past the ':'
     const valueEnd = endOfValue(text, valueStart);
     out.push({ key, start: valueStart, end: valueEnd });

@@ -39,9 +39,13 @@ export class Layout {
     return this.indent === null ? ":" : ": ";
   }
 
+  private readonly pads: string[] = [];
+
   /** The line break and indentation before an item at nesting `level` (nothing when compact). */
   pad(level: number): string {
-    return this.indent === null ? "" : `\n${" ".repeat(this.indent * level)}`;
+    if (this.indent === null) return "";
+    this.pads[level] ??= `\n${" ".repeat(this.indent * level)}`;
+    return this.pads[level];
   }
 
   /**
@@ -49,6 +53,11 @@ export class Layout {
    * key order and duplicate keys as written; strings keep their characters, numbers their value.
    */
   relayout(text: string, level: number): string {
+    const first = text[0];
+    // Scalars, most values, need no walk.
+    if (first === '"') return text.includes("\\") ? JSON.stringify(JSON.parse(text)) : text;
+    if (first !== "{" && first !== "[")
+      return first === "t" || first === "f" || first === "n" ? text : orjsonNumber(text);
     let out = "";
     let depth = level;
     for (let i = 0; i < text.length; ) {

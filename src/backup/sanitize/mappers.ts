@@ -207,11 +207,9 @@ export class Mappers {
   }
 
   private petname(letters: number): string {
-    const fits = (w: string) => w.length <= letters;
-    const adjectives = ADJECTIVES.filter(fits);
-    const animals = ANIMALS.filter(fits);
     const title = (w: string) => w[0].toUpperCase() + w.slice(1);
-    return `${title(this.random.pick(adjectives))} ${title(this.random.pick(animals))}`;
+    const adjective = this.random.pick(wordsUpTo(ADJECTIVES, letters));
+    return `${title(adjective)} ${title(this.random.pick(wordsUpTo(ANIMALS, letters)))}`;
   }
 
   private ipv4(): string {
@@ -232,6 +230,20 @@ export class Mappers {
     const h = b.toString("hex");
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
+}
+
+const byLength = new Map<readonly string[], string[][]>();
+
+/** The words of `list` with at most `letters` letters (at least 3), computed once per length. */
+function wordsUpTo(list: readonly string[], letters: number): string[] {
+  let table = byLength.get(list);
+  if (!table) {
+    table = [];
+    byLength.set(list, table);
+  }
+  const n = Math.min(letters, 20);
+  table[n] ??= list.filter((w) => w.length <= n);
+  return table[n];
 }
 
 /** RFC 5952 text of eight hextets (Python's rule: the first longest run of 2+ zero hextets). */

@@ -336,9 +336,16 @@ export function modelRules(model: ModelDef): Rule[] {
  */
 export class RuleBook {
   private readonly byModel = new Map<string, Rule[]>([["sentry.actor", []]]);
+  private readonly datetimesByModel = new Map<string, string[]>();
 
   constructor(models: Iterable<ModelDef> = registry.ordered) {
     for (const model of models) this.byModel.set(model.name, modelRules(model));
+    for (const [name, list] of this.byModel) {
+      this.datetimesByModel.set(
+        name,
+        list.filter((r) => r.datetime).flatMap((r) => r.fields),
+      );
+    }
   }
 
   rulesFor(model: string): Rule[] | undefined {
@@ -346,7 +353,7 @@ export class RuleBook {
   }
 
   /** The fields of `model` whose values the first pass collects. */
-  datetimeFields(model: string): string[] {
-    return (this.byModel.get(model) ?? []).filter((r) => r.datetime).flatMap((r) => r.fields);
+  datetimeFields(model: string): readonly string[] {
+    return this.datetimesByModel.get(model) ?? [];
   }
 }
