@@ -357,6 +357,13 @@ describe("an export of every model", () => {
     expect(JSON.parse(compact).length).toBe(input.length);
   });
 
+  it("reports its progress: every entry of the checking pass, then of the writing pass", async () => {
+    const calls: [number, number][] = [];
+    await sanitize(populated, { onProgress: (pass, n) => calls.push([pass, n]) });
+    const expected = input.map((_, i) => [1, i + 1]).concat(input.map((_, i) => [2, i + 1]));
+    expect(calls).toEqual(expected);
+  });
+
   it("draws new values each time", async () => {
     const again = JSON.parse((await sanitize(populated)).out) as Row[];
     const users = (rows: Row[]) =>

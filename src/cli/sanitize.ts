@@ -38,14 +38,18 @@ export function sanitizeCommand() {
     try {
       const source = await openSource(input.path, true);
       const out = encryptor ? encryptedDestination(dest, encryptor) : openDestination(dest);
+      const ticker = startTicker();
       try {
         const result = await sanitizeExport(source, out.stream, {
           daysOffset: o.daysOffset,
           compact: !!encryptor,
+          onProgress: ticker.progress,
         });
         await out.commit();
+        ticker.stop();
         process.stderr.write(`${summary(result, dest)}\n`);
       } catch (err) {
+        ticker.stop();
         await out.abort();
         if (err instanceof JsonSyntaxError) throw new InputError(`Invalid JSON: ${err.message}`, err.offset);
         throw err;
@@ -79,6 +83,27 @@ function encryptedDestination(dest: string, encryptor: Encryptor): Destination {
       pipe.destroy();
       await done.catch(() => {});
     },
+  };
+}
+
+/** `Still sanitizing: ...` every 5 seconds on stderr (the first pass checks, the second writes). */
+function startTicker() {
+  const started = Date.now();
+  let pass: 1 | 2 = 1;
+  let entries = 0;
+  const timer = setInterval(() => {
+    const secs = ((Date.now() - started) / 1000).toFixed(0);
+    process.stderr.write(
+      `Still sanitizing: ${secs} seconds elapsed, pass ${pass} of 2, ${entries} entries.\n`,
+    );
+  }, 5000);
+  timer.unref();
+  return {
+    progress(p: 1 | 2, n: number) {
+      pass = p;
+      entries = n;
+    },
+    stop: () => clearInterval(timer),
   };
 }
 

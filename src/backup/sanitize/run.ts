@@ -30,6 +30,8 @@ export interface SanitizeOptions {
   compact?: boolean;
   /** Where random values come from (tests may supply their own). */
   random?: Random;
+  /** Called after each entry of each pass with the entries read so far in that pass. */
+  onProgress?: (pass: 1 | 2, entries: number) => void;
 }
 
 export interface SanitizeResult {
@@ -61,7 +63,8 @@ export async function sanitizeExport(
 ): Promise<SanitizeResult> {
   const book = new RuleBook();
   const random = opts.random ?? new Random();
-  const datetimes = await collectDatetimes(source, book, random, opts.daysOffset ?? 0);
+  const progress = opts.onProgress ?? (() => {});
+  const datetimes = await collectDatetimes(source, book, random, opts.daysOffset ?? 0, progress);
   const ctx: RuleContext = { mappers: new Mappers(random), datetimes };
   const writer = new EntryWriter(new Layout(opts.compact ? null : 2), !opts.compact);
   const sink = new Sink(out);
@@ -70,6 +73,7 @@ export async function sanitizeExport(
   let first = true;
   sink.write("[");
   for await (const raw of readEntries(source.open())) {
+    progress(2, raw.index + 1);
     const entry = readEntry(raw.value, raw.text, raw.index, raw.offset);
     const ruleList = book.rulesFor(entry.model);
     if (!ruleList) {
@@ -101,9 +105,11 @@ async function collectDatetimes(
   book: RuleBook,
   random: Random,
   daysOffset: number,
+  progress: (pass: 1 | 2, entries: number) => void,
 ): Promise<DatetimeMap> {
   const collector = new DatetimeCollector();
   for await (const raw of readEntries(source.open())) {
+    progress(1, raw.index + 1);
     const head = entryHead(raw.value, raw.index, raw.offset);
     for (const field of book.datetimeFields(head.model)) {
       const value = Object.hasOwn(head.fields, field) ? head.fields[field] : null;
