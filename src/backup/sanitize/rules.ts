@@ -10,7 +10,7 @@
  * fields, fields named `*guid`, `*uuid`) replaced, and text fields whose name contains
  * `password`, `token` or `secret` randomized. Sentry recognizes email fields by their Django
  * class; relo by name (`email`, `*_email`), which covers every email field of the models relo
- * defines and also `organizationmember.user_email`, which Sentry leaves in place.
+ * defines, `organizationmember.user_email` included.
  */
 import { createHash } from "node:crypto";
 import { registry } from "../../models/registry.js";
