@@ -3,8 +3,9 @@
  * output (the output decrypted the way Sentry decrypts), `--days-offset`, and every failure as one
  * line with exit status 1 and nothing written.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseDatetime } from "../src/backup/sanitize/datetimes.js";
 import {
@@ -18,6 +19,7 @@ import {
 } from "./helpers/crypto.js";
 import { fixture } from "./helpers/import.js";
 
+const ROOT = resolve(import.meta.dirname, "..");
 const FRESH_INSTALL = fixture("fresh-install.json");
 const ORIGINAL = JSON.parse(readFileSync(FRESH_INSTALL, "utf8")) as { fields: Record<string, unknown> }[];
 const SECRETS = [
@@ -53,8 +55,13 @@ describe("relo backup sanitize", () => {
     noSecrets(text);
   });
 
-  it("reads standard input and writes standard output (`-`)", async () => {
-    const r = await cli(["backup", "sanitize", "-", "--src", "-"], { input: readFileSync(FRESH_INSTALL) });
+  it("reads standard input and writes standard output (`-`), leaving no copy of the input behind", async () => {
+    const tmp = tempDir("relo-sanitize-tmpdir-");
+    const r = await cli(["backup", "sanitize", "-", "--src", "-"], {
+      input: readFileSync(FRESH_INSTALL),
+      env: { TMPDIR: tmp },
+    });
+    expect(readdirSync(tmp).filter((name) => !name.startsWith("tsx-"))).toEqual([]); // tsx caches its builds there
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("Sanitized 34 entries of 19 models to standard output.\n");
     const text = r.stdout.toString("utf8");
@@ -209,5 +216,30 @@ describe("relo backup sanitize failures: one line, exit status 1, nothing writte
     const r = await cli(["backup", "sanitize", join(dir, "never3.json"), "--src", join(dir, "nope.json")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^relo: error: cannot read .*nope\.json: no such file\n/);
+  });
+});
+
+describe("interrupted while reading standard input", () => {
+  it("removes its private copy of the unsanitized input on SIGINT", async () => {
+    const tmp = tempDir("relo-sanitize-tmpdir-");
+    const copies = () => readdirSync(tmp).filter((name) => name.startsWith("relo-sanitize-"));
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli/bin.ts", "backup", "sanitize", "-", "--src", "-"],
+      { cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ["pipe", "pipe", "pipe"] },
+    );
+    // Standard input stays open: relo is copying it when interrupted.
+    child.stdin.write(readFileSync(FRESH_INSTALL).subarray(0, 1000));
+    const started = Date.now();
+    while (copies().length === 0) {
+      if (Date.now() - started > 30_000) throw new Error("relo never made its private copy");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const exited = new Promise<NodeJS.Signals | null>((done) =>
+      child.on("exit", (_c, signal) => done(signal)),
+    );
+    child.kill("SIGINT");
+    expect(await exited).toBe("SIGINT");
+    expect(copies()).toEqual([]);
   });
 });

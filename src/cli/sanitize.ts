@@ -2,13 +2,17 @@
  * `relo backup sanitize DEST --src SRC`: Sentry's sanitize, for sharing an export (with a
  * colleague, a support team, a bug report) without the personal data and secrets in it.
  */
+import { createWriteStream } from "node:fs";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { type Encryptor, encryptStream, encryptToFile } from "../backup/crypto/index.js";
+import { privateTempDir } from "../backup/crypto/tempdir.js";
 import { InputError } from "../backup/errors.js";
 import { JsonSyntaxError } from "../backup/reader.js";
 import { type SanitizeResult, sanitizeExport } from "../backup/sanitize/run.js";
-import { openSource } from "../backup/source.js";
+import { type FileSource, fileSource } from "../backup/source.js";
 import { addDecryptOptions, addEncryptOptions, encryptorFromOptions, plainInput } from "./backup-crypto.js";
 import { type Destination, openDestination } from "./destination.js";
 
@@ -36,7 +40,7 @@ export function sanitizeCommand() {
     const encryptor = encryptorFromOptions(o);
     const input = await plainInput(o.src, o);
     try {
-      const source = await openSource(input.path, true);
+      const source = await rereadable(input.path);
       const out = encryptor ? encryptedDestination(dest, encryptor) : openDestination(dest);
       const ticker = startTicker();
       try {
@@ -60,6 +64,24 @@ export function sanitizeCommand() {
       input.cleanup();
     }
   });
+}
+
+/**
+ * The export at `path`, readable twice: standard input is copied first to a private temporary
+ * file (mode 0600 in a 0700 directory), removed afterwards and also if relo is interrupted, since
+ * it holds the unsanitized data.
+ */
+async function rereadable(path: string): Promise<FileSource> {
+  if (path !== "-") return fileSource(path);
+  const dir = privateTempDir("relo-sanitize-");
+  try {
+    const file = join(dir.path, "export.json");
+    await pipeline(process.stdin, createWriteStream(file, { mode: 0o600 }));
+    return { ...fileSource(file), dispose: () => dir.remove() };
+  } catch (err) {
+    dir.remove();
+    throw err;
+  }
 }
 
 /**
