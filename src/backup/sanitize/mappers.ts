@@ -25,15 +25,17 @@ class Interner {
 
   /**
    * The replacement of `old`, made by `make(attempt)` the first time. A repeat is redrawn up to
-   * ATTEMPTS times, or for as long as it takes when `make` widens its range with `attempt`.
+   * 2 * ATTEMPTS times, or for as long as it takes when `make` widens its range with `attempt`.
    */
   get(old: string, make: (attempt: number) => string, widens = false): string {
     if (old === "") return "";
     const known = this.table.get(old);
     if (known !== undefined) return known;
     let candidate = make(0);
-    for (let attempt = 1; candidate === old || this.used.has(candidate); attempt++) {
-      if (attempt >= ATTEMPTS && !widens) break;
+    // Redrawn while it repeats another replacement or, for the first ATTEMPTS draws, the original
+    // (in a tiny space that may be the only value left).
+    for (let attempt = 1; this.used.has(candidate) || (candidate === old && attempt <= ATTEMPTS); attempt++) {
+      if (attempt >= 2 * ATTEMPTS && !widens) break;
       candidate = make(attempt);
     }
     this.table.set(old, candidate);
@@ -191,7 +193,12 @@ export class Mappers {
    * slugs were not keep distinct slugs).
    */
   slug(model: string, oldSlug: string, newName: string): string {
-    const base = slugify(newName) || slugify(this.string(oldSlug)) || "sanitized";
+    // As Sentry's slug fields store it: lower case, `_` as `-`, no outer `-`.
+    const slug = (s: string) =>
+      slugify(s)
+        .replaceAll("_", "-")
+        .replace(/^-+|-+$/g, "");
+    const base = slug(newName) || slug(this.string(oldSlug)) || "sanitized";
     for (let n = 1; ; n++) {
       const candidate = n === 1 ? base : `${base}-${n}`;
       const key = `${model}\0${candidate}`;
