@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import { JSONParser } from "@streamparser/json";
 import { describe, expect, it } from "vitest";
 import { JsonSyntaxError, openSource, type RawEntry, readEntries } from "../src/backup/reader.js";
+import { prng } from "../src/dev/prng.js";
 
 const FIXTURES = "/work/shared/fixtures/sentry";
 const BOM = "\uFEFF";
@@ -384,18 +385,6 @@ function expectTextsMatchSource(bytes: Uint8Array, entries: RawEntry[]): void {
 }
 
 // ---- generated documents -------------------------------------------------------------------
-
-/** mulberry32: small, seeded, good enough to vary test inputs reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 const pick = <T>(rand: Random, items: readonly T[]): T => items[Math.floor(rand() * items.length)];

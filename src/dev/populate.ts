@@ -14,6 +14,7 @@ import { registry as defaultRegistry, type Registry } from "../models/registry.j
 import type { FieldDef, ModelDef, PopulateContext } from "../models/types.js";
 import { toDb } from "../store/codec.js";
 import type { Store } from "../store/types.js";
+import { prng } from "./prng.js";
 
 export interface PopulateOptions {
   seed: number;
@@ -31,18 +32,6 @@ export interface PopulateResult {
 }
 
 const CHUNK = 1000;
-
-/** mulberry32: small, fast and deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function populate(
   store: Store,

@@ -7,6 +7,7 @@
 
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
+import { prng } from "./prng.js";
 
 export interface SyntheticShape {
   orgs: number;
@@ -18,18 +19,6 @@ export interface SyntheticShape {
 }
 
 type Entry = { model: string; pk: number; fields: Record<string, unknown> };
-
-/** A small deterministic PRNG (mulberry32), so the same seed gives the same file. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hex(rand: () => number, n: number): string {
   let out = "";

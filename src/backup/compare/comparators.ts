@@ -27,16 +27,21 @@ export abstract class Comparator {
     this.fields = new Set(fields);
   }
 
+  /** Whether a value missing on the right only is a finding (EqualOrRemoved allows it). */
+  protected readonly rightMayBeMissing: boolean = false;
+
   /** Fields present (non-null) on one side only. */
   existence(on: InstanceID, left: Side, right: Side): Finding[] {
     const out: Finding[] = [];
     for (const f of this.fields) {
       const missingLeft = left.fields[f] === undefined || left.fields[f] === null;
       const missingRight = right.fields[f] === undefined || right.fields[f] === null;
-      if (missingLeft && !missingRight)
+      if (missingLeft && !missingRight) {
         out.push(this.finding(on, left, right, `the left \`${f}\` value was missing`, true));
-      if (missingRight && !missingLeft)
+      }
+      if (missingRight && !missingLeft && !this.rightMayBeMissing) {
         out.push(this.finding(on, left, right, `the right \`${f}\` value was missing`, true));
+      }
     }
     return out;
   }
@@ -294,16 +299,8 @@ export class EqualOrRemovedComparator extends Comparator {
   constructor(...fields: string[]) {
     super("EqualOrRemovedComparator", fields);
   }
-  override existence(on: InstanceID, left: Side, right: Side): Finding[] {
-    const out: Finding[] = [];
-    for (const f of this.fields) {
-      const missingLeft = left.fields[f] === undefined || left.fields[f] === null;
-      const missingRight = right.fields[f] === undefined || right.fields[f] === null;
-      if (missingLeft && !missingRight)
-        out.push(this.finding(on, left, right, `the left \`${f}\` value was missing`, true));
-    }
-    return out;
-  }
+  protected override readonly rightMayBeMissing = true;
+
   protected check(f: string, l: unknown, r: unknown) {
     if (r === undefined || r === null || pyEqual(l, r)) return null;
     return `the left value ("${py(l)}") of \`${f}\` was not equal to the right value ("${py(r)}")`;
