@@ -18,7 +18,7 @@ import { type Entry, entryHead, readEntry } from "./entry.js";
 import { Layout } from "./format.js";
 import { Mappers } from "./mappers.js";
 import { Random } from "./random.js";
-import { type NewValue, RuleBook, type RuleContext, RuleError } from "./rules.js";
+import { type NewValue, type Rule, RuleBook, type RuleContext, RuleError } from "./rules.js";
 
 export interface SanitizeOptions {
   /** Days added to every datetime, on top of the jitter (may be negative). */
@@ -80,13 +80,9 @@ export async function sanitizeExport(
       count(dropped, entry.model);
       continue;
     }
-    const changes = new Map<string, NewValue>();
-    const row = {
-      get: (field: string) => (Object.hasOwn(entry.fields, field) ? entry.fields[field] : undefined),
-      set: (field: string, value: NewValue) => void changes.set(field, value),
-    };
+    let changes: Map<string, NewValue>;
     try {
-      for (const rule of ruleList) rule.apply(row, ctx);
+      changes = applyRules(entry, ruleList, ctx);
     } catch (err) {
       throw located(err, entry, raw.index, raw.offset);
     }
@@ -97,6 +93,17 @@ export async function sanitizeExport(
   sink.write(first ? "]" : `${writer.layout.pad(0)}]`);
   await sink.flush();
   return { written, dropped, datetimes: datetimes.size, bytes: sink.bytes };
+}
+
+/** The replacements `rules` make in one entry, by field. */
+function applyRules(entry: Entry, rules: Rule[], ctx: RuleContext): Map<string, NewValue> {
+  const changes = new Map<string, NewValue>();
+  const row = {
+    get: (field: string) => (Object.hasOwn(entry.fields, field) ? entry.fields[field] : undefined),
+    set: (field: string, value: NewValue) => void changes.set(field, value),
+  };
+  for (const rule of rules) rule.apply(row, ctx);
+  return changes;
 }
 
 /** The first pass: checks every entry's shape and datetimes, and remaps the datetimes. */
