@@ -171,6 +171,25 @@ describe.runIf(HAS_REDIS)("Redis Streams", () => {
       expect(await count(store, "relo_eventstream")).toBe(1);
     });
 
+    it("messages a previous run left in the outbox are relayed when the next one starts", async () => {
+      const failing: Publisher = {
+        publish: async () => {
+          throw new Error("connection refused");
+        },
+        close: async () => {},
+      };
+      ingest = newIngest(store, { publisher: failing });
+      await save(ingest, key, errorEvent());
+      await save(ingest, key, errorEvent());
+      await ingest.close();
+      expect(await count(store, "relo_eventstream")).toBe(4);
+      ingest = newIngest(store, { publisher: await RedisPublisher.open(parseRedisStreamUrl(url(prefix))) });
+      await ingest.idle();
+      expect(await redis.xlen(`${prefix}events`)).toBe(2);
+      expect(await redis.xlen(`${prefix}outcomes`)).toBe(2);
+      expect(await count(store, "relo_eventstream")).toBe(1);
+    });
+
     it("relo serve does not start when Redis is unreachable", async () => {
       await expect(
         startServer({ db: db.url, port: 0, eventstream: "redis://127.0.0.1:1?prefix=x" }),

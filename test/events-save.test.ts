@@ -544,6 +544,20 @@ describeEachDb("event save", (kind) => {
     expect(Number((await group(c.groupId!)).short_id)).toBe(7);
   });
 
+  it("events of one issue saved in one batch are counted together: times_seen, first and last seen, counters", async () => {
+    await saved(errorEvent({ timestamp: NOW }));
+    const stamps = [NOW - 40, NOW + 30, NOW - 10, NOW + 5];
+    const outcomes = await Promise.all(stamps.map((t) => save(ingest, key, errorEvent({ timestamp: t }))));
+    expect(outcomes.map((o) => o.status)).toEqual(["saved", "saved", "saved", "saved"]);
+    const [g] = await rows(store, "sentry_groupedmessage");
+    expect(Number(g.times_seen)).toBe(5);
+    expect(new Date(g.first_seen).toISOString()).toBe(iso(NOW - 40));
+    expect(new Date(g.last_seen).toISOString()).toBe(iso(NOW + 30));
+    const range = { start: iso(NOW - 3600), end: iso(NOW + 3600) };
+    expect(await tsdbTotal(new Sql(store), { model: "group", keyId: Number(g.id), ...range })).toBe(5);
+    expect(await count(store, "nodestore_node")).toBe(5);
+  });
+
   it("an issue keeps its real title when a later event has only a placeholder", async () => {
     const a = await saved({ message: "Payment declined", fingerprint: ["pay"], timestamp: NOW });
     await saved({ fingerprint: ["pay"], timestamp: NOW });

@@ -96,6 +96,8 @@ export class Ingest {
       pending: { nodes: [], messages: [] },
       options: { retentionDays: this.opts.retentionDays },
     };
+    // Messages a previous run left in the outbox go out now, not with the first new event.
+    if (options.publisher) this.kick();
   }
 
   /** Events waiting to be saved. */
