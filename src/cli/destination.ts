@@ -6,8 +6,9 @@
  */
 import { createWriteStream, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Writable } from "node:stream";
+import { PassThrough, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
+import { type Encryptor, encryptStream, encryptToFile } from "../backup/crypto/index.js";
 import { ReloError } from "../backup/errors.js";
 
 export interface Destination {
@@ -65,5 +66,30 @@ function stdoutDestination(): Destination {
       if (process.stdout.writableNeedDrain) await new Promise((r) => process.stdout.once("drain", r));
     },
     async abort() {},
+  };
+}
+
+/**
+ * Output that goes through a pipe into the encryption, which writes Sentry's tarball (atomically
+ * for a file, to standard output for `-`). A failed encryption (a KMS key that cannot be read)
+ * breaks the pipe, which stops whatever is writing into it.
+ */
+export function encryptedDestination(dest: string, encryptor: Encryptor): Destination {
+  const pipe = new PassThrough();
+  const done =
+    dest === "-"
+      ? encryptStream(pipe, encryptor, process.stdout, { end: false })
+      : encryptToFile(pipe, encryptor, dest);
+  done.catch((err) => pipe.destroy(err));
+  return {
+    stream: pipe,
+    async commit() {
+      pipe.end();
+      await done;
+    },
+    async abort() {
+      pipe.destroy();
+      await done.catch(() => {});
+    },
   };
 }

@@ -2,9 +2,7 @@
  * `relo export users|organizations|config|global [DEST]`: Sentry's export verbs and flags.
  */
 import { existsSync } from "node:fs";
-import { PassThrough } from "node:stream";
 import { Command, Option } from "@commander-js/extra-typings";
-import { type Encryptor, encryptStream, encryptToFile } from "../backup/crypto/index.js";
 import { ExportingError, UsageError } from "../backup/errors.js";
 import type { ExportFilter, ExportResult } from "../backup/export/context.js";
 import { exportScope } from "../backup/export/run.js";
@@ -13,7 +11,7 @@ import type { Scope } from "../models/types.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
 import { parseCsv, usernameSelection } from "./args.js";
 import { addEncryptOptions, encryptorFromOptions } from "./backup-crypto.js";
-import { type Destination, openDestination } from "./destination.js";
+import { encryptedDestination, openDestination } from "./destination.js";
 import { makePrinter, type Printer } from "./output.js";
 
 interface CommonOpts {
@@ -59,31 +57,6 @@ async function runExport(dest: string, scope: Scope, opts: CommonOpts, filterBy:
   } finally {
     await store.close();
   }
-}
-
-/**
- * Export text goes through a pipe into the encryption, which writes Sentry's tarball (atomically
- * for a file). A failed encryption (a KMS key that cannot be read) breaks the pipe, which stops
- * the export.
- */
-function encryptedDestination(dest: string, encryptor: Encryptor): Destination {
-  const pipe = new PassThrough();
-  const done =
-    dest === "-"
-      ? encryptStream(pipe, encryptor, process.stdout, { end: false })
-      : encryptToFile(pipe, encryptor, dest);
-  done.catch((err) => pipe.destroy(err));
-  return {
-    stream: pipe,
-    async commit() {
-      pipe.end();
-      await done;
-    },
-    async abort() {
-      pipe.destroy();
-      await done.catch(() => {});
-    },
-  };
 }
 
 function summary(result: ExportResult, dest: string): string {

@@ -4,17 +4,15 @@
  */
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { type Encryptor, encryptStream, encryptToFile } from "../backup/crypto/index.js";
 import { privateTempDir } from "../backup/crypto/tempdir.js";
 import { InputError } from "../backup/errors.js";
 import { JsonSyntaxError } from "../backup/reader.js";
 import { type SanitizeResult, sanitizeExport } from "../backup/sanitize/run.js";
 import { type FileSource, fileSource } from "../backup/source.js";
 import { addDecryptOptions, addEncryptOptions, encryptorFromOptions, plainInput } from "./backup-crypto.js";
-import { type Destination, openDestination } from "./destination.js";
+import { encryptedDestination, openDestination } from "./destination.js";
 
 function parseDays(value: string): number {
   if (!/^[+-]?\d+$/.test(value.trim())) throw new InvalidArgumentError("must be a whole number of days.");
@@ -82,30 +80,6 @@ async function rereadable(path: string): Promise<FileSource> {
     dir.remove();
     throw err;
   }
-}
-
-/**
- * The JSON goes through a pipe into the encryption, which writes Sentry's tarball (atomically
- * for a file); a failed encryption breaks the pipe, which stops the sanitizing.
- */
-function encryptedDestination(dest: string, encryptor: Encryptor): Destination {
-  const pipe = new PassThrough();
-  const done =
-    dest === "-"
-      ? encryptStream(pipe, encryptor, process.stdout, { end: false })
-      : encryptToFile(pipe, encryptor, dest);
-  done.catch((err) => pipe.destroy(err));
-  return {
-    stream: pipe,
-    async commit() {
-      pipe.end();
-      await done;
-    },
-    async abort() {
-      pipe.destroy();
-      await done.catch(() => {});
-    },
-  };
 }
 
 /** `Still sanitizing: ...` every 5 seconds on stderr (the first pass checks, the second writes). */
