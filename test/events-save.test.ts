@@ -4,7 +4,8 @@
  */
 import { resolve } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { Ingest } from "../src/events/ingest.js";
+import { type Ingest, QueueFull } from "../src/events/ingest.js";
+import { normalizeEvent } from "../src/events/normalize.js";
 import { Sql } from "../src/events/sql.js";
 import { tsdbSeries, tsdbTotal } from "../src/events/tsdb.js";
 import { GroupStatus, GroupSubStatus } from "../src/models/events.js";
@@ -607,6 +608,31 @@ describeEachDb("event save", (kind) => {
     const g = await group(a.groupId!);
     expect(Number(g.level)).toBe(20);
     expect(Number(g.priority)).toBe(25);
+  });
+
+  it("new events are refused (QueueFull) while too many, or too many bytes of them, wait to be saved", async () => {
+    await ingest.close();
+    ingest = newIngest(store, { maxQueue: 2, maxQueueBytes: 1500 });
+    const job = (bytes: number) => ({
+      projectId: key.projectId,
+      keyId: key.keyId,
+      data: normalizeEvent(errorEvent(), {
+        projectId: key.projectId,
+        keyId: key.keyId,
+        clientIp: null,
+        received: NOW,
+      }),
+      startTime: NOW,
+      bytes,
+    });
+    const first = ingest.submit([job(1000)]);
+    await expect(ingest.submit([job(1000)])).rejects.toThrow(QueueFull);
+    const second = ingest.submit([job(400)]);
+    await expect(ingest.submit([job(10)])).rejects.toThrow("too many events are waiting to be saved");
+    expect((await first)[0].status).toBe("saved");
+    expect((await second)[0].status).toBe("saved");
+    // Once saved, the room is free again; a single event larger than the limit is never refused.
+    expect((await ingest.submit([job(5000)]))[0].status).toBe("saved");
   });
 
   it("the embedded stream is trimmed to streamMaxLen messages per topic when nothing relays it", async () => {

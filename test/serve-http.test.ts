@@ -7,6 +7,7 @@ import http from "node:http";
 import { resolve } from "node:path";
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { ReloError } from "../src/backup/errors.js";
 import { serializeEnvelope } from "../src/events/envelope.js";
 import { type RunningServer, type ServeOptions, startServer } from "../src/events/serve.js";
 import { Sql } from "../src/events/sql.js";
@@ -301,6 +302,15 @@ describeEachDb("relo serve HTTP", (kind) => {
     expect(res.status).toBe(429);
     expect(res.headers["retry-after"]).toBe("1");
     await nothingStored();
+  });
+
+  it("a port in use is a clear error, and the database is left to the server that has it", async () => {
+    const first = await serve();
+    const err = await startServer({ db: db.url, port: first.port }).catch((e) => e);
+    expect(err).toBeInstanceOf(ReloError);
+    expect(err.message).toMatch(new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${first.port}: .*EADDRINUSE`));
+    const res = await request(envelopeUrl(key), envelope([errorEvent()]), { "x-sentry-auth": auth(key) });
+    expect(res.status).toBe(200);
   });
 
   it("browsers: a CORS preflight is answered and responses carry Access-Control-Allow-Origin", async () => {

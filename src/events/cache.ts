@@ -48,10 +48,4 @@ export class TxCache {
   drop(): void {
     this.layers.pop();
   }
-
-  /** Forgets everything (after a failure whose extent is unknown). */
-  clear(): void {
-    this.committed = new Map();
-    this.layers.length = 0;
-  }
 }

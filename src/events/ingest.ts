@@ -35,8 +35,10 @@ export type SaveOutcome =
 export interface IngestOptions {
   /** Events per transaction (default 200). */
   maxBatch?: number;
-  /** Events waiting to be saved before new ones are refused (default 20000). */
+  /** Events waiting to be saved before new ones are refused (default 10000). */
   maxQueue?: number;
+  /** Bytes of events (as received) waiting to be saved before new ones are refused (default 16 MiB). */
+  maxQueueBytes?: number;
   /** The retention the eventstream payload carries (default 90 days). */
   retentionDays?: number;
   /** Relay stream messages here after each commit (a Redis stream). */
@@ -67,6 +69,7 @@ const RELAY_RETRY_MS = 1000;
 export class Ingest {
   readonly sql: Sql;
   private readonly queue: Entry[] = [];
+  private queuedBytes = 0;
   private readonly cache = new TxCache();
   private readonly tsdb = new TsdbBuffer();
   private readonly ctx: SaveContext;
@@ -84,7 +87,8 @@ export class Ingest {
     this.sql = new Sql(store);
     this.opts = {
       maxBatch: options.maxBatch ?? 200,
-      maxQueue: options.maxQueue ?? 20_000,
+      maxQueue: options.maxQueue ?? 10_000,
+      maxQueueBytes: options.maxQueueBytes ?? 16 * 1024 * 1024,
       retentionDays: options.retentionDays ?? 90,
       streamMaxLen: options.streamMaxLen ?? 100_000,
     };
@@ -108,10 +112,24 @@ export class Ingest {
   /** Saves the events of one request; resolves with one outcome per event once committed. */
   submit(jobs: SaveJob[]): Promise<SaveOutcome[]> {
     if (this.closed) return Promise.reject(new Error("ingestion is shut down"));
-    if (this.queue.length + jobs.length > this.opts.maxQueue) {
+    const bytes = jobs.reduce((n, j) => n + (j.bytes ?? 0), 0);
+    const overBytes = this.queuedBytes > 0 && this.queuedBytes + bytes > this.opts.maxQueueBytes;
+    if (this.queue.length + jobs.length > this.opts.maxQueue || overBytes) {
       return Promise.reject(new QueueFull("too many events are waiting to be saved"));
     }
-    const all = jobs.map((job) => new Promise<SaveOutcome>((done) => this.queue.push({ job, done })));
+    this.queuedBytes += bytes;
+    const all = jobs.map(
+      (job) =>
+        new Promise<SaveOutcome>((done) =>
+          this.queue.push({
+            job,
+            done: (o) => {
+              this.queuedBytes -= job.bytes ?? 0;
+              done(o);
+            },
+          }),
+        ),
+    );
     this.kick();
     return Promise.all(all);
   }

@@ -25,10 +25,6 @@ export interface RedisStreamConfig {
 
 export const DEFAULT_MAXLEN = 100_000;
 
-export function isRedisUrl(value: string): boolean {
-  return /^rediss?:\/\//.test(value);
-}
-
 export function parseRedisStreamUrl(value: string): RedisStreamConfig {
   let u: URL;
   try {

@@ -3,12 +3,16 @@
  * lookups), the optional Redis stream, the writer loop and the HTTP server.
  */
 import type { Logger } from "pino";
+import { ReloError } from "../backup/errors.js";
 import { openStore } from "../store/open.js";
 import type { Store } from "../store/types.js";
 import { Ingest, type IngestOptions } from "./ingest.js";
 import { parseRedisStreamUrl, RedisPublisher } from "./redis.js";
 import { buildApp, type Limits } from "./server.js";
 import { Sql } from "./sql.js";
+
+/** Why a server cannot listen that the user can fix (a port in use, a privileged port, a wrong host). */
+const LISTEN_ERRORS = new Set(["EADDRINUSE", "EACCES", "EADDRNOTAVAIL", "ENOTFOUND"]);
 
 export interface ServeOptions {
   /** Database URL (see openStore). */
@@ -53,16 +57,20 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     await store.close();
   };
   let address: string;
+  const host = o.host ?? "127.0.0.1";
+  const port = o.port ?? 9000;
   try {
-    address = await app.listen({ host: o.host ?? "127.0.0.1", port: o.port ?? 9000 });
+    address = await app.listen({ host, port });
   } catch (err) {
     await closeAll();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && LISTEN_ERRORS.has(code))
+      throw new ReloError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
     throw err;
   }
-  const port = Number(new URL(address).port);
   return {
     url: address,
-    port,
+    port: Number(new URL(address).port),
     ingest,
     store,
     async close() {

@@ -122,7 +122,7 @@ async function storePayload(body: Buffer, limits: Limits): Promise<Buffer> {
 
 interface Parsed {
   auth: Auth | null;
-  events: { raw: Record<string, unknown>; eventId: unknown }[];
+  events: { raw: Record<string, unknown>; eventId: unknown; bytes: number }[];
   envelopeEventId: unknown;
 }
 
@@ -147,7 +147,7 @@ function parseEnvelopeBody(body: Buffer, projectId: number, limits: Limits, auth
     }
     const raw = parseJsonObject(item.payload, `${type} item at byte ${item.offset}`);
     if (type === "transaction") raw.type = "transaction";
-    events.push({ raw, eventId: envelope.header.event_id });
+    events.push({ raw, eventId: envelope.header.event_id, bytes: item.payload.length });
   }
   return { auth: found, events, envelopeEventId: envelope.header.event_id };
 }
@@ -211,14 +211,14 @@ async function handle(
       throw new HttpError(413, `the event exceeds ${limits.maxEventBytes} bytes`);
     parsed = {
       auth: requestKey,
-      events: [{ raw: parseJsonObject(payload, "event"), eventId: undefined }],
+      events: [{ raw: parseJsonObject(payload, "event"), eventId: undefined, bytes: payload.length }],
       envelopeEventId: undefined,
     };
   }
   if (!parsed.auth) throw new AuthError("Unable to find authentication information");
   key ??= await checkKey(o.reader, parsed.auth, projectId);
   const keyId = key.id;
-  const jobs: SaveJob[] = parsed.events.map(({ raw, eventId }) => {
+  const jobs: SaveJob[] = parsed.events.map(({ raw, eventId, bytes }) => {
     let data: EventData;
     try {
       data = normalizeEvent(raw, {
@@ -232,7 +232,7 @@ async function handle(
       if (err instanceof NormalizeError) throw new HttpError(400, err.message);
       throw err;
     }
-    return { projectId, keyId, data, startTime };
+    return { projectId, keyId, data, startTime, bytes };
   });
   const outcomes = jobs.length > 0 ? await o.ingest.submit(jobs) : [];
   return answer(reply, outcomes, parsed.envelopeEventId, o.log ?? null);

@@ -88,8 +88,3 @@ export function jsonOf<T = unknown>(value: unknown): T {
   if (value === null || value === undefined) return null as T;
   return (typeof value === "string" ? JSON.parse(value) : value) as T;
 }
-
-/** A boolean column's value (SQLite stores 0/1). */
-export function boolOf(value: unknown): boolean {
-  return value === true || value === 1 || value === "1" || value === "t";
-}

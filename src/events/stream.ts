@@ -93,12 +93,6 @@ export async function commitOffset(sql: Sql, group: string, topic: string, offse
   );
 }
 
-/** The highest offset written so far (0 when the stream is empty). */
-export async function lastOffset(sql: Sql): Promise<number> {
-  const row = await sql.one<{ m: unknown }>("SELECT MAX(id) AS m FROM relo_eventstream");
-  return Number(row?.m ?? 0);
-}
-
 /**
  * Deletes the messages at or below `upTo`, except the newest message of the stream: SQLite
  * reuses the highest rowid once it is deleted, and offsets must never go back.

@@ -22,15 +22,6 @@ export class TsdbBuffer {
     this.pending.push([`${model}\u0000${keyId}\u0000${environmentId}\u0000${bucketOf(epochSeconds)}`, 1]);
   }
 
-  /** A point to roll back to when the event being saved fails. */
-  mark(): number {
-    return this.pending.length;
-  }
-
-  rollbackTo(mark: number): void {
-    this.pending.length = mark;
-  }
-
   /** Writes the buffered increments (inside the caller's transaction) and empties the buffer. */
   async flush(sql: Sql): Promise<void> {
     const sums = new Map<string, number>();

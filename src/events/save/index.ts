@@ -37,6 +37,8 @@ export interface SaveJob {
   raw?: boolean;
   /** When ingestion received the event, epoch seconds (outcomes carry it). */
   startTime: number;
+  /** The size of the event as received, bytes (bounds what waits in memory). */
+  bytes?: number;
 }
 
 export interface SaveResult {
