@@ -26,7 +26,7 @@ export function serveCommand(): Command {
     .option("--port <port>", "port to listen on", "9000")
     .option(
       "--eventstream <url>",
-      "publish the event stream to Redis Streams (redis://host:port[/db]?prefix=relo:&maxlen=100000&group=NAME); default: the embedded table only",
+      "also publish the event stream to Redis Streams (redis://host:port[/db]?prefix=relo:&maxlen=100000&group=NAME); without it the stream stays in the database",
     )
     .addOption(
       new Option("--log-level <level>", "log level on stderr")
