@@ -8,7 +8,7 @@ import type { ModelDef, RelocationScope } from "../../models/types.js";
 import { ImportingError, importError, RpcImportErrorKind } from "../errors.js";
 import type { PkSet } from "../pkset.js";
 import type { Batch, Entry } from "./batches.js";
-import { type Chunk, type ChunkBuffer, findChunk, writeChunk } from "./chunks.js";
+import { type Chunk, findChunk, writeChunk } from "./chunks.js";
 import type { Filter, ImportContext, PendingRow, WriteResult } from "./context.js";
 import { deserializeFields, FieldError } from "./deserialize.js";
 import { type Drop, DropCategory, type ImportStats } from "./stats.js";
@@ -34,8 +34,6 @@ export interface BatchEnv {
   onProblem?: (err: ImportingError) => void;
   /** Told about every row written (and every row a resumed import finds already written). */
   observer?: BatchObserver;
-  /** Collects the chunk rows to write them together; without it each batch writes its own. */
-  chunks?: ChunkBuffer;
 }
 
 /** Watches what batches write: the report, the mapping file and verification build on it. */
@@ -309,10 +307,7 @@ async function record(
       chunk.maxInsertedPk = Math.max(chunk.maxInsertedPk ?? result.pk, result.pk);
     }
   });
-  if (chunk.entries.length > 0) {
-    if (env.chunks) env.chunks.add(model, chunk, ctx.now);
-    else await writeChunk(ctx.store, model, chunk, ctx.now);
-  }
+  if (chunk.entries.length > 0) await writeChunk(ctx.store, model, chunk, ctx.now);
   await env.observer?.written(model, rows, results);
   return chunk.entries.length;
 }

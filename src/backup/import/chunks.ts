@@ -85,18 +85,13 @@ function chunkFromRow(row: Record<string, any>, table: ModelDef): Chunk {
 }
 
 export async function writeChunk(store: Store, model: ModelDef, chunk: Chunk, now: string): Promise<void> {
-  for (const table of chunkTables(model)) await insertFields(store, table, [chunkFields(chunk, now)]);
-}
-
-/** The column values of a chunk row. */
-function chunkFields(chunk: Chunk, now: string): Record<string, unknown> {
   const maps: Record<ImportKind, Record<string, number>> = { Inserted: {}, Existing: {}, Overwrite: {} };
   const identifiers: Record<string, string> = {};
   for (const e of chunk.entries) {
     maps[e.kind][String(e.oldPk)] = e.pk;
     if (e.kind === "Inserted" && e.slug !== null) identifiers[String(e.oldPk)] = e.slug;
   }
-  return {
+  const fields = {
     date_updated: now,
     date_added: now,
     import_uuid: chunk.importUuid,
@@ -112,42 +107,5 @@ function chunkFields(chunk: Chunk, now: string): Record<string, unknown> {
     overwrite_map: maps.Overwrite,
     inserted_identifiers: identifiers,
   };
-}
-
-/** Entries buffered before the chunk rows are written (each entry is one key of a chunk map). */
-const BUFFER_ENTRIES = 50_000;
-
-/**
- * Chunk rows of a whole import, written together: one INSERT per batch and chunk table cost a
- * round trip each (a tenth of a PostgreSQL import's time went to them). Nothing reads an import's
- * own chunks while it runs: a batch only looks up chunks that an earlier run of the import wrote.
- */
-export class ChunkBuffer {
-  private readonly rows = new Map<ModelDef, Record<string, unknown>[]>();
-  private entries = 0;
-
-  add(model: ModelDef, chunk: Chunk, now: string): void {
-    const fields = chunkFields(chunk, now);
-    for (const table of chunkTables(model)) {
-      let list = this.rows.get(table);
-      if (!list) {
-        list = [];
-        this.rows.set(table, list);
-      }
-      list.push(fields);
-    }
-    this.entries += chunk.entries.length;
-  }
-
-  /** True when enough is buffered that it should be written (bounds memory). */
-  get full(): boolean {
-    return this.entries >= BUFFER_ENTRIES;
-  }
-
-  /** Writes every buffered row; call it outside any savepoint a later failure could roll back. */
-  async flush(store: Store): Promise<void> {
-    for (const [table, rows] of this.rows) await insertFields(store, table, rows);
-    this.rows.clear();
-    this.entries = 0;
-  }
+  for (const table of chunkTables(model)) await insertFields(store, table, [fields]);
 }

@@ -21,7 +21,6 @@ import { pkSetsByModel } from "../pkset.js";
 import { type RawEntry, readEntries } from "../reader.js";
 import { type BatchEnv, importBatch } from "./batch.js";
 import { type Batch, batches, DEFAULT_BATCH_SIZE } from "./batches.js";
-import { ChunkBuffer } from "./chunks.js";
 import type { Filter, ImportFlags } from "./context.js";
 import { checkDeferredKeys, checkKeysBeforeCommit, importBatchOrReport, screenEntries } from "./dry-run.js";
 import { ImportReport } from "./report.js";
@@ -110,7 +109,6 @@ export async function importExport(store: Store, source: Source, opts: ImportOpt
       resuming: opts.flags?.importUuid !== undefined,
       seen: pkSetsByModel(),
       observer: report,
-      chunks: new ChunkBuffer(),
       onProblem: report.dryRun ? (err) => report.problem(err) : undefined,
     };
     if (report.dryRun) await dryRun(store, source, registry, env, opts, report);
@@ -205,23 +203,20 @@ async function writePhase(
   if (opts.scope === "Global") await clearTables(store, registry);
   const deferred: Batch[] = [];
   const raws = readEntries(source.open());
-  const all = batches(
+  for await (const batch of batches(
     report.dryRun ? screenEntries(raws, registry, report) : raws,
     registry,
     opts.batchSize ?? DEFAULT_BATCH_SIZE,
-  );
-  for await (const batch of readAhead(all)) {
+  )) {
     if (DEFERRED_MODELS.has(batch.model.name)) {
       deferred.push(batch);
       continue;
     }
     await runBatch(store, batch, env, opts, report);
-    if (env.chunks?.full) await env.chunks.flush(store);
   }
   await reconcileOrgSlugs(store, env.ctx.pkMap, env.ctx.now);
   report.slugsFinal(env.ctx.pkMap);
   for (const batch of deferred) await runBatch(store, batch, env, opts, report);
-  await env.chunks?.flush(store);
 }
 
 async function runBatch(
@@ -236,34 +231,9 @@ async function runBatch(
   opts.onBatch?.(batch.model.name, batch.entries.length);
 }
 
-/**
- * Yields the items of `source`, asking for the next one before handing out the current one: the
- * export's next batch is read and parsed while the database works on this one (the import spent
- * half its time waiting for PostgreSQL with nothing to do).
- */
-export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
-  const it = source[Symbol.asyncIterator]();
-  let next = it.next();
-  // Its error surfaces when it is awaited, after the current item is done with.
-  next.catch(() => {});
-  try {
-    for (;;) {
-      const r = await next;
-      if (r.done) return;
-      next = it.next();
-      next.catch(() => {});
-      yield r.value;
-    }
-  } finally {
-    // Stopped early (the consumer failed): let the read in flight end, then close the source.
-    await next.catch(() => {});
-    await it.return?.();
-  }
-}
-
 /** Global imports restore a whole instance: every table is emptied first, dependants first. */
 async function clearTables(store: Store, registry: Registry): Promise<void> {
-  await store.truncate([...registry.ordered].reverse().map((m) => m.table));
+  for (const model of [...registry.ordered].reverse()) await store.truncate(model.table);
 }
 
 /** Reads instance options (region `sentry.option`, then control `sentry.controloption`) by key. */
