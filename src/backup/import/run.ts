@@ -233,7 +233,7 @@ async function runBatch(
 
 /** Global imports restore a whole instance: every table is emptied first, dependants first. */
 async function clearTables(store: Store, registry: Registry): Promise<void> {
-  for (const model of [...registry.ordered].reverse()) await store.truncate(model.table);
+  await store.truncate([...registry.ordered].reverse().map((m) => m.table));
 }
 
 /** Reads instance options (region `sentry.option`, then control `sentry.controloption`) by key. */
