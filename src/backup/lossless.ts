@@ -11,13 +11,16 @@ import { PyNumber, pyNumberText } from "./pyjson.js";
 
 /**
  * True when the text may hold a number that `JSON.parse` would change: a fraction of zeros, an
- * exponent or 16+ digits. It may also match inside strings; that only costs a slower parse.
+ * exponent or 16+ digits. It may also match inside a string that looks like the end of a number;
+ * that only costs a slower parse.
  */
 export function mayNeedLossless(text: string): boolean {
   return LOSSY.test(text);
 }
 
-const LOSSY = /\d\.0+(?![0-9])|\d[eE]|\d{16}/;
+// Each alternative must end where a JSON number ends (before `,`, `}`, `]` or white space), so
+// that timestamps (`00.000Z`), hex tokens (`1e5f`) and digit runs inside strings do not match.
+const LOSSY = /\d\.0+(?=[\s,\]}])|\d[eE][+-]?\d+(?=[\s,\]}])|[\s:[,]-?\d{16,}(?=[\s,\]}])/;
 
 /** Parses JSON text (assumed valid: callers have already parsed it with `JSON.parse`). */
 export function parseLossless(text: string): unknown {

@@ -106,19 +106,22 @@ export class PostgresStore implements Store {
   }
 
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.depth === 0;
     const name = `relo_sp_${this.depth}`;
-    await this.query(this.depth === 0 ? "BEGIN" : `SAVEPOINT ${name}`);
+    await this.query(outer ? "BEGIN" : `SAVEPOINT ${name}`);
     this.depth++;
     try {
       const result = await fn();
-      if (this.depth === 1) await this.syncSequences();
+      if (outer) await this.syncSequences();
+      // A failing COMMIT (a deferred foreign key) lands in the catch below with the depth intact.
+      await this.query(outer ? "COMMIT" : `RELEASE SAVEPOINT ${name}`);
       this.depth--;
-      await this.query(this.depth === 0 ? "COMMIT" : `RELEASE SAVEPOINT ${name}`);
       return result;
     } catch (err) {
       this.depth--;
-      await this.query(this.depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${name}`);
-      if (this.depth === 0) this.nextIds.clear();
+      // After a failed COMMIT the server has already ended the transaction; ROLLBACK is harmless.
+      await this.query(outer ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${name}`);
+      if (outer) this.nextIds.clear();
       throw err;
     }
   }
@@ -205,8 +208,12 @@ export class PostgresStore implements Store {
     if (large.length > 0) await this.query(`TRUNCATE ${large.join(", ")} RESTART IDENTITY CASCADE`);
     const small = counts.filter((c) => c.n > 0 && c.n < DELETE_BELOW).map((c) => `DELETE FROM "${c.table}"`);
     if (small.length > 0) await this.query(small.join(";\n"));
-    const restarts = tables.map((t) => `setval(pg_get_serial_sequence('"${t}"', 'id'), 1, false)`);
-    await this.query(`SELECT ${restarts.join(", ")}`);
+    // ALTER SEQUENCE is undone by a rollback (a failed or dry-run import); setval() is not.
+    const lookups = tables.map((t) => `pg_get_serial_sequence('"${t}"', 'id')`);
+    const names = (await this.query(`SELECT unnest(ARRAY[${lookups.join(", ")}]) AS seq`)).rows
+      .map((r) => r.seq as string | null)
+      .filter((n): n is string => n !== null);
+    if (names.length > 0) await this.query(names.map((n) => `ALTER SEQUENCE ${n} RESTART`).join(";\n"));
     this.nextIds.clear();
   }
 

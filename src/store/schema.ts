@@ -96,7 +96,9 @@ export function createIndexSql(model: ModelDef, dialect: Dialect = "postgres"): 
     const cols = fields.map((f) => (f.caseInsensitive ? `lower(${q(f.column)})` : q(f.column)));
     const name = `${model.table}_uniq_${i}`;
     const where = indexCondition(model, set, dialect);
-    out.push(`CREATE UNIQUE INDEX IF NOT EXISTS ${q(name)} ON ${q(model.table)} (${cols.join(", ")})${where}`);
+    out.push(
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${q(name)} ON ${q(model.table)} (${cols.join(", ")})${where}`,
+    );
   });
   for (const f of model.fields) {
     if (!f.fk) continue;

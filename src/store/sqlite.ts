@@ -38,16 +38,22 @@ export class SqliteStore implements Store {
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
     const name = `relo_sp_${this.depth}`;
     this.raw.exec(this.depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${name}`);
+    const outer = this.depth === 0;
     this.depth++;
     try {
       const result = await fn();
+      // A failing COMMIT (a deferred foreign key) lands in the catch below with the depth intact.
+      this.raw.exec(outer ? "COMMIT" : `RELEASE ${name}`);
       this.depth--;
-      this.raw.exec(this.depth === 0 ? "COMMIT" : `RELEASE ${name}`);
-      if (this.depth === 0) this.nextIds.clear();
+      if (outer) this.nextIds.clear();
       return result;
     } catch (err) {
       this.depth--;
-      this.raw.exec(this.depth === 0 ? "ROLLBACK" : `ROLLBACK TO ${name}; RELEASE ${name}`);
+      if (outer) {
+        if (this.raw.inTransaction) this.raw.exec("ROLLBACK");
+      } else {
+        this.raw.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+      }
       this.nextIds.clear();
       throw err;
     }
