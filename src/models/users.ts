@@ -3,7 +3,6 @@
  * fixtures/backup/model_dependencies/detailed.json (3f5fd083) describes: e.g. email columns are
  * still 75 chars and `auth_user` has no `email_unique` column yet (both arrived in 2025).
  */
-import { randomInt } from "node:crypto";
 import { isIP } from "node:net";
 import { sql } from "kysely";
 import type { ImportContext, PendingRow, WriteResult } from "../backup/import/context.js";
@@ -17,14 +16,8 @@ import type { ModelDef } from "./types.js";
 
 const now = () => new Date().toISOString();
 
-const ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
 /** Same shape as Sentry's get_secure_token: 32 random ASCII letters/digits. */
-function secureToken(): string {
-  let out = "";
-  for (let i = 0; i < 32; i++) out += ALNUM[randomInt(ALNUM.length)];
-  return out;
-}
+const secureToken = () => randomAlnum(32);
 
 // src/sentry/users/models/user.py @ 32a96bf9 (password/last_login come from Django's AbstractBaseUser)
 export const user: ModelDef = {
@@ -446,14 +439,16 @@ userOption.customOrdinal = (fields) =>
 const populatedAddress = (i: number) => `user-${i}@example.com`;
 user.populate = (i) => ({ email: populatedAddress(i), is_unclaimed: false });
 email.populate = (i) => ({ email: populatedAddress(i) });
-userEmail.populate = (i, ctx) => (i < ctx.count(user.name) ? { user: i + 1, email: populatedAddress(i) } : {});
+userEmail.populate = (i, ctx) =>
+  i < ctx.count(user.name) ? { user: i + 1, email: populatedAddress(i) } : {};
 
 // Email rows have no foreign key to users; a scoped export keeps those of exported users.
 email.exportFilter = async (ctx) => {
   const users = ctx.exported(user.name);
   const keep = new Set<string>();
   for await (const chunk of ctx.store.scan(`SELECT "user_id", "email" FROM "${userEmail.table}"`, [])) {
-    for (const [userId, address] of chunk) if (users.has(Number(userId))) keep.add(String(address).toLowerCase());
+    for (const [userId, address] of chunk)
+      if (users.has(Number(userId))) keep.add(String(address).toLowerCase());
   }
   return (row) => keep.has(String(row.fields.email).toLowerCase());
 };
