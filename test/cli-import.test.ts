@@ -7,44 +7,19 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { registry } from "../src/models/registry.js";
 import type { Store } from "../src/store/types.js";
+import { BIN, type CliResult, cli, ROOT } from "./helpers/cli.js";
 import { describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
 import { count, fixture, importFile, rows, snapshot, writeExport } from "./helpers/import.js";
 
-const ROOT = resolve(import.meta.dirname, "..");
-const BIN = ["--import", "tsx", "src/cli/bin.ts"];
 const TABLES = registry.ordered.map((m) => m.table);
 const HAS_SCRIPT = spawnSync("script", ["--version"]).status === 0;
 // In CI a missing `script` must fail the prompt test, not skip it.
 if (!HAS_SCRIPT && process.env.CI === "true")
   throw new Error("CI=true but util-linux `script` is not installed");
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `relo ARGS` with a non-terminal, already closed standard input. */
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...BIN, ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    child.stdin.end();
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 50_000);
-    child.on("error", fail);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      done({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
 
 /** Runs `relo ARGS` on a pseudo-terminal (util-linux `script`), typing `answer` at the first y/N prompt. */
 function cliOnTerminal(args: string[], answer: string): Promise<CliResult> {

@@ -4,6 +4,10 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "../backup/errors.js";
 
+/** The help text of every command's `--db` option. */
+export const DB_HELP =
+  "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)";
+
 /** Splits on `,` without trimming (as Sentry does); an empty value means "no filter". */
 export function parseCsv(value: string | undefined): Set<string> | null {
   if (value === undefined || value === "") return null;

@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { populate } from "../dev/populate.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
+import { DB_HELP } from "./args.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -18,10 +19,7 @@ export function devCommand() {
     .description("Fill the database with a deterministic instance: every exportable model, every field set.")
     .requiredOption("--seed <n>", "the same seed gives the same rows", positiveInt)
     .option("--rows <n>", "rows per model", positiveInt, 3)
-    .option(
-      "--db <url>",
-      "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",
-    )
+    .option("--db <url>", DB_HELP)
     .action(async (o) => {
       const store = await openStore(resolveDatabaseUrl(o.db));
       try {

@@ -6,16 +6,14 @@ import { Command } from "@commander-js/extra-typings";
 import { ReloError } from "../backup/errors.js";
 import { DEFAULT_BASE_URL, projectDsns } from "../events/dsn.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
+import { DB_HELP } from "./args.js";
 
 export function dsnCommand(): Command {
   return new Command("dsn")
     .description("Print the DSNs of a project (its active keys), one per line.")
     .requiredOption("--org <slug>", "organization slug")
     .requiredOption("--project <slug>", "project slug")
-    .option(
-      "--db <url>",
-      "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",
-    )
+    .option("--db <url>", DB_HELP)
     .option("--url <url>", "the address SDKs reach relo serve at", DEFAULT_BASE_URL)
     .option("--secret", "print the legacy form with the secret key")
     .option("--all", "also print disabled keys (marked on stderr)")

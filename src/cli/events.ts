@@ -8,6 +8,7 @@ import { parseRedisStreamUrl } from "../events/redis.js";
 import { TOPICS } from "../events/stream.js";
 import { type TailedMessage, type TailOptions, tailRedis, tailTable } from "../events/tail.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
+import { DB_HELP } from "./args.js";
 
 function topics(value: string): string[] {
   const list = value.split(",").filter(Boolean);
@@ -34,10 +35,7 @@ export function eventsCommand(): Command {
   cmd
     .command("tail")
     .description("Print event stream messages as JSON lines (topic, offset, key, headers, value).")
-    .option(
-      "--db <url>",
-      "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",
-    )
+    .option("--db <url>", DB_HELP)
     .option(
       "--eventstream <url>",
       "read from Redis Streams (the URL relo serve publishes to) instead of the database",

@@ -9,7 +9,7 @@ import { exportScope } from "../backup/export/run.js";
 import { prettyFinding, writeFindingsFile } from "../backup/findings.js";
 import type { Scope } from "../models/types.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
-import { parseCsv, usernameSelection } from "./args.js";
+import { DB_HELP, parseCsv, usernameSelection } from "./args.js";
 import { addEncryptOptions, encryptorFromOptions } from "./backup-crypto.js";
 import { encryptedDestination, openDestination } from "./destination.js";
 import { makePrinter, type Printer } from "./output.js";
@@ -96,10 +96,7 @@ const DEST_HELP = "file to write, or - for standard output";
 
 function common<T extends Command<any, any, any>>(cmd: T): T {
   return addEncryptOptions(cmd)
-    .option(
-      "--db <url>",
-      "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",
-    )
+    .option("--db <url>", DB_HELP)
     .option("--findings-file <path>", "write [] on success, or the JSON findings on failure, to this file")
     .addOption(new Option("--indent <n>", "spaces per indentation level").default(2).argParser(parseIndent))
     .option("--no-prompt", "overwrite DEST without asking (relo asks only on a terminal)")

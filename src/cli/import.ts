@@ -13,7 +13,7 @@ import { VerificationError } from "../backup/import/verify.js";
 import { openSource } from "../backup/source.js";
 import type { Scope } from "../models/types.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
-import { parseCsv, usernameSelection } from "./args.js";
+import { DB_HELP, parseCsv, usernameSelection } from "./args.js";
 import { addDecryptOptions, plainInput } from "./backup-crypto.js";
 import { formatProblem, formatReport, makePrinter, type Printer } from "./output.js";
 import { PROGRESS_MODES, type ProgressMode, startProgress } from "./progress.js";
@@ -130,10 +130,7 @@ async function finishFailed(report: ImportReport, err: unknown, opts: CommonOpts
 
 function common<T extends Command<any, any, any>>(cmd: T): T {
   return addDecryptOptions(cmd)
-    .option(
-      "--db <url>",
-      "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",
-    )
+    .option("--db <url>", DB_HELP)
     .option("--findings-file <path>", "write [] on success, or the JSON findings on failure, to this file")
     .option("--no-prompt", "do not ask for confirmation; proceed as if answered yes")
     .option("--silent", "print nothing but errors")

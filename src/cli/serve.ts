@@ -8,6 +8,7 @@ import pino from "pino";
 import { UsageError } from "../backup/errors.js";
 import { startServer } from "../events/serve.js";
 import { resolveDatabaseUrl } from "../store/open.js";
+import { DB_HELP } from "./args.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -18,10 +19,7 @@ function port(value: string): number {
 export function serveCommand(): Command {
   return new Command("serve")
     .description("Accept events from Sentry SDKs (envelope and store endpoints) and save them.")
-    .option(
-      "--db <url>",
-      "database: a file path, sqlite:PATH or postgres://... (default $RELO_DATABASE_URL or ./relo.db)",
-    )
+    .option("--db <url>", DB_HELP)
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on", "9000")
     .option(

@@ -177,7 +177,7 @@ function genericValue(
     case "decimal":
       return `${i + 1}.50`;
     default:
-      return fit(stringValue(field, tag, i, ctx), field.maxLength);
+      return clip(stringValue(field, tag, i, ctx), field.maxLength);
   }
 }
 
@@ -190,7 +190,7 @@ function stringValue(field: FieldDef, tag: string, i: number, ctx: PopulateConte
   return `${name}-${tag}-${ctx.hex(4)}`;
 }
 
-function fit(value: string, max?: number): string {
+function clip(value: string, max?: number): string {
   return max !== undefined && value.length > max ? value.slice(value.length - max) : value;
 }
 

@@ -83,7 +83,9 @@ export interface FieldDef {
 }
 
 /** Rows a conditional unique set applies to: `field` is (not) null, or `field` equals `equals`. */
-export type UniqueCondition = { field: string; isNull: boolean } | { field: string; equals: string | boolean };
+export type UniqueCondition =
+  | { field: string; isNull: boolean }
+  | { field: string; equals: string | boolean };
 
 /** One row as it travels through import and export: an export entry, field values as JSON. */
 export interface Instance {
