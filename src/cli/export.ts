@@ -138,23 +138,17 @@ export function exportCommand(): Command {
     await runExport(dest, "Organization", o as unknown as CommonOpts, filter);
   });
 
-  common(
-    cmd
-      .command("config")
-      .description("Export instance configuration and its administrators (Config scope).")
-      .argument("[dest]", DEST_HELP, "-"),
-  ).action(async (dest, o) => {
-    await runExport(dest, "Config", o as unknown as CommonOpts, null);
-  });
-
-  common(
-    cmd
-      .command("global")
-      .description("Export the whole instance (Global scope).")
-      .argument("[dest]", DEST_HELP, "-"),
-  ).action(async (dest, o) => {
-    await runExport(dest, "Global", o as unknown as CommonOpts, null);
-  });
+  const unfiltered: [string, Scope, string][] = [
+    ["config", "Config", "Export instance configuration and its administrators (Config scope)."],
+    ["global", "Global", "Export the whole instance (Global scope)."],
+  ];
+  for (const [name, scope, description] of unfiltered) {
+    common(cmd.command(name).description(description).argument("[dest]", DEST_HELP, "-")).action(
+      async (dest, o) => {
+        await runExport(dest, scope, o as unknown as CommonOpts, null);
+      },
+    );
+  }
 
   return cmd;
 }
