@@ -127,8 +127,6 @@ export interface ModelDef {
    * `row.fields`; returning a string drops the row with that reason. It must not write.
    */
   normalize?: (row: PendingRow, ctx: ImportContext) => string | undefined | Promise<string | undefined>;
-  /** Relocation hook run once when the write phase ends, to write what the model deferred. */
-  finish?: (ctx: ImportContext) => Promise<void>;
   /** Relocation hook replacing the default insert: writes the rows, one result per row. */
   write?: (rows: PendingRow[], ctx: ImportContext) => Promise<WriteResult[]>;
   /**

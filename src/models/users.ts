@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { sql } from "kysely";
-import type { ImportContext, PendingRow, PendingWrite, WriteResult } from "../backup/import/context.js";
+import type { ImportContext, PendingRow, WriteResult } from "../backup/import/context.js";
 import { FieldError } from "../backup/import/deserialize.js";
 import { idsByValue, insertFields, replaceOrInsert, rowsByValue } from "../backup/import/write.js";
 import { makeUnique } from "../control/unique.js";
@@ -231,29 +231,8 @@ async function createUserEmails(ctx: ImportContext, users: { pk: number; email: 
     date_hash_added: ctx.now,
     is_verified: false,
   }));
-  if (!ctx.pending) {
-    await insertFields(ctx.store, userEmail, rows);
-    return;
-  }
-  // Reserved now (so pks are what an immediate insert gives), written by userEmail.finish
-  // unless the export's own row for the address takes the pk first.
-  const pks = await ctx.store.allocateIds(userEmail.table, rows.length);
-  const waiting = pendingUserEmails(ctx.pending);
-  rows.forEach((fields, i) => {
-    waiting.set(userAddressKey(fields), { pk: pks[i], fields });
-  });
+  await insertFields(ctx.store, userEmail, rows);
 }
-
-function pendingUserEmails(pending: NonNullable<ImportContext["pending"]>): Map<string, PendingWrite> {
-  let waiting = pending.get(userEmail.name);
-  if (!waiting) {
-    waiting = new Map();
-    pending.set(userEmail.name, waiting);
-  }
-  return waiting;
-}
-
-const userAddressKey = (f: Record<string, unknown>) => `${f.user}\u0000${f.email}`;
 
 /**
  * A username that exists already (exactly, case-sensitively) is merged into with --merge-users,
@@ -335,8 +314,6 @@ async function writeByKey(
   keyOf: (fields: Record<string, unknown>) => string,
   existing: Map<unknown, number>,
   existingKind: "Existing" | "Inserted",
-  /** Keys whose row is not in the table yet but whose pk is reserved for it. */
-  reserved: Map<string, number> = new Map(),
 ): Promise<WriteResult[]> {
   const slotOf = new Map<string, number>();
   const writes: Record<string, unknown>[] = [];
@@ -350,7 +327,7 @@ async function writeByKey(
       slot = writes.length;
       slotOf.set(key, slot);
       writes.push(row.fields);
-      replace.push(existing.get(key) ?? reserved.get(key));
+      replace.push(existing.get(key));
       kinds.push(existing.has(key) ? existingKind : "Inserted");
     } else {
       writes[slot] = row.fields;
@@ -358,10 +335,7 @@ async function writeByKey(
     }
     rowSlot.push(slot);
   }
-  const present = [...slotOf.keys()]
-    .map((k) => existing.get(k))
-    .filter((id): id is number => id !== undefined);
-  const pks = await replaceOrInsert(ctx.store, model, writes, replace, present);
+  const pks = await replaceOrInsert(ctx.store, model, writes, replace);
   return rows.map((_, i) => ({ pk: pks[rowSlot[i]], kind: kinds[i] }));
 }
 
@@ -415,49 +389,8 @@ async function writeOverUserPairs(
   return writeByKey(rows, ctx, model, (f) => `${f.user}\u0000${f[column]}`, existing, "Inserted");
 }
 
-/**
- * The user's primary address row was created with the user: the import's row takes it over, and
- * takes its pk. Rows created with users of this import are still pending (not in the table), so
- * they need neither a lookup nor a delete.
- */
-userEmail.write = async (rows, ctx) => {
-  const waiting = ctx.pending?.get(userEmail.name);
-  if (!waiting) return writeOverUserPairs(rows, ctx, userEmail, "email");
-  const reserved = new Map<string, number>();
-  const stored: PendingRow[] = [];
-  for (const row of rows) {
-    const key = userAddressKey(row.fields);
-    const hit = waiting.get(key);
-    if (hit) {
-      reserved.set(key, hit.pk);
-      waiting.delete(key);
-    } else if (!reserved.has(key)) stored.push(row);
-  }
-  const existing = await idsByUserAnd(ctx, userEmail, "email", stored);
-  return writeByKey(rows, ctx, userEmail, userAddressKey, existing, "Inserted", reserved);
-};
-
-/** Writes the primary address rows no imported row took over, for users that were written. */
-userEmail.finish = async (ctx) => {
-  const waiting = ctx.pending?.get(userEmail.name);
-  if (!waiting || waiting.size === 0) return;
-  const rows = [...waiting.values()];
-  waiting.clear();
-  // A user batch that failed in a dry run leaves entries for users that were rolled back.
-  const written = await idsByValue(
-    ctx.store,
-    user,
-    "id",
-    rows.map((r) => r.fields.user),
-  );
-  const kept = rows.filter((r) => written.has(r.fields.user));
-  await insertFields(
-    ctx.store,
-    userEmail,
-    kept.map((r) => r.fields),
-    kept.map((r) => r.pk),
-  );
-};
+/** The user's primary address row exists already (created with the user): it is taken over. */
+userEmail.write = (rows, ctx) => writeOverUserPairs(rows, ctx, userEmail, "email");
 
 /** Geo codes are recomputed from the address (relo has no geo database, so they stay empty). */
 /** `relo dev populate`: an import clears the geo codes (relo has no GeoIP database to fill them). */

@@ -52,17 +52,4 @@ export interface ImportContext {
   now: string;
   /** Looks up an instance option (`sentry.option` / `sentry.controloption`) by key. */
   option(key: string): Promise<unknown>;
-  /**
-   * Rows decided now but written when the write phase ends (`ModelDef.finish`), keyed by model
-   * and then by a key of the model's choosing. A new user's primary `sentry.useremail` row waits
-   * here, so that the export's own row for the address takes its id instead of replacing it.
-   * Absent when each call writes on its own (`importByModel`): rows are then written at once.
-   */
-  pending?: Map<string, Map<string, PendingWrite>>;
-}
-
-/** A row whose pk is reserved and which is written at the end of the write phase. */
-export interface PendingWrite {
-  pk: number;
-  fields: Record<string, unknown>;
 }

@@ -103,7 +103,6 @@ export async function importExport(store: Store, source: Source, opts: ImportOpt
         pkMap,
         now: new Date().toISOString(),
         option: optionReader(store),
-        pending: new Map(),
       },
       filters,
       stats: report.stats,
@@ -215,7 +214,6 @@ async function writePhase(
     }
     await runBatch(store, batch, env, opts, report);
   }
-  for (const model of registry.ordered) await model.finish?.({ ...env.ctx, model });
   await reconcileOrgSlugs(store, env.ctx.pkMap, env.ctx.now);
   report.slugsFinal(env.ctx.pkMap);
   for (const batch of deferred) await runBatch(store, batch, env, opts, report);

@@ -184,10 +184,8 @@ export async function replaceOrInsert(
   model: ModelDef,
   rows: Record<string, unknown>[],
   replace: (number | undefined)[],
-  /** The ids of `replace` that are in the table now (default: all of them). */
-  present?: number[],
 ): Promise<number[]> {
-  const ids = present ?? replace.filter((id): id is number => id !== undefined);
+  const ids = replace.filter((id): id is number => id !== undefined);
   for (let i = 0; i < ids.length; i += IN_CHUNK) {
     await store.db
       .deleteFrom(model.table)
