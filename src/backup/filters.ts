@@ -4,6 +4,7 @@
  * foreign keys. An organization selection also selects the users who are members of the selected
  * organizations, and either selection admits the `sentry.email` rows of the selected users.
  */
+import { legacyUpgrader } from "../models/legacy.js";
 import { ReloError } from "./errors.js";
 import { parseEntry } from "./import/batches.js";
 import type { Filter } from "./import/context.js";
@@ -32,8 +33,11 @@ interface Scan {
 
 async function scan(entries: AsyncIterable<RawEntry>, orgFilter: Filter | null): Promise<Scan> {
   const out: Scan = { users: new Map(), orgPks: new Set(), members: [] };
+  // Older exports name some fields differently (organizationmember.user); read them as the import will.
+  const upgrade = legacyUpgrader();
   for await (const raw of entries) {
     const { model, entry } = parseEntry(raw);
+    if (!upgrade(model, entry)) continue;
     const { fields, pk } = entry;
     if (model === "sentry.user" && pk !== null) {
       out.users.set(pk, { username: fields.username, email: fields.email, emails: new Set() });
