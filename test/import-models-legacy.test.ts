@@ -6,38 +6,13 @@
 import { expect, it } from "vitest";
 import type { Store } from "../src/store/types.js";
 import { describeEachDb, useFreshStore } from "./helpers/db.js";
+import { user } from "./helpers/exhaustive.js";
 import { count, importFile, rows, writeExport } from "./helpers/import.js";
 
 const T = "2023-10-16T16:31:20.000Z";
 const ORG = 4552809002827776;
 const TEAM = 4552809002827777;
 const PROJECT = 4552809002827778;
-
-const user = (pk: number, username: string) => ({
-  model: "sentry.user",
-  pk,
-  fields: {
-    password: "md5$JjZZdROdmGMmi7HRHSLlwE$2e9f73b9b829b14508eb793a2308ddcf",
-    last_login: null,
-    username,
-    name: "",
-    email: username,
-    is_staff: false,
-    is_active: true,
-    is_unclaimed: false,
-    is_superuser: false,
-    is_managed: false,
-    is_sentry_app: null,
-    is_password_expired: false,
-    last_password_change: T,
-    flags: "0",
-    session_nonce: null,
-    date_joined: T,
-    last_active: T,
-    avatar_type: 0,
-    avatar_url: null,
-  },
-});
 
 const actor = (pk: number, team: number | null, userId: number | null) => ({
   model: "sentry.actor",

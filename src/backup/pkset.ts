@@ -9,6 +9,8 @@ export class PkSet {
   private extra: Set<number> | null = null;
 
   add(pk: number): void {
+    // Already held out of order: extending a run over it would count it twice in `size`.
+    if (this.extra?.has(pk)) return;
     const last = this.ends.length - 1;
     if (last >= 0 && pk === this.ends[last] + 1) this.ends[last] = pk;
     else if (last < 0 || pk > this.ends[last]) {
@@ -31,6 +33,18 @@ export class PkSet {
       else return true;
     }
     return false;
+  }
+
+  get size(): number {
+    let n = this.extra?.size ?? 0;
+    for (let i = 0; i < this.starts.length; i++) n += this.ends[i] - this.starts[i] + 1;
+    return n;
+  }
+
+  /** Every pk, as inclusive ranges; ranges may come in any order but never overlap. */
+  *ranges(): Generator<[number, number]> {
+    for (let i = 0; i < this.starts.length; i++) yield [this.starts[i], this.ends[i]];
+    for (const pk of this.extra ?? []) yield [pk, pk];
   }
 }
 

@@ -12,7 +12,7 @@ import { openStore, resolveDatabaseUrl } from "../store/open.js";
 import { DB_HELP, parseCsv, usernameSelection } from "./args.js";
 import { addEncryptOptions, encryptorFromOptions } from "./backup-crypto.js";
 import { encryptedDestination, openDestination } from "./destination.js";
-import { makePrinter, type Printer } from "./output.js";
+import { makePrinter, startTicker } from "./output.js";
 
 interface CommonOpts {
   db?: string;
@@ -33,21 +33,28 @@ async function runExport(dest: string, scope: Scope, opts: CommonOpts, filterBy:
   const encryptor = encryptorFromOptions(opts as unknown as Record<string, unknown>);
   const store = await openStore(resolveDatabaseUrl(opts.db));
   const out = encryptor ? encryptedDestination(dest, encryptor) : openDestination(dest);
-  const ticker = startTicker(printer);
+  let written = 0;
+  // On stderr: stdout may carry the export.
+  const stopTicker = startTicker(
+    (text) => printer.echo(text),
+    (secs) => `Still exporting: ${secs.toFixed(2)} seconds elapsed (${written} rows written).`,
+  );
   try {
     const result = await exportScope(store, out.stream, {
       scope,
       filterBy,
       // An encrypted export holds compact JSON (Sentry writes it with orjson), whatever --indent says.
       indent: encryptor ? null : opts.indent,
-      onRows: (_model, rows) => ticker.rows(rows),
+      onRows: (rows) => {
+        written = rows;
+      },
     });
     await out.commit();
-    ticker.stop();
+    stopTicker();
     if (opts.findingsFile) writeFindingsFile(opts.findingsFile, []);
     printer.echo(summary(result, dest));
   } catch (err) {
-    ticker.stop();
+    stopTicker();
     await out.abort();
     if (err instanceof ExportingError) {
       if (opts.findingsFile) writeFindingsFile(opts.findingsFile, [err.finding]);
@@ -63,26 +70,6 @@ function summary(result: ExportResult, dest: string): string {
   const models = result.models.filter((m) => m.rows > 0).length;
   const where = dest === "-" ? "standard output" : dest;
   return `Exported ${result.rows} rows of ${models} models (${(result.bytes / 1e6).toFixed(1)} MB) to ${where}.`;
-}
-
-/** Sentry's "Still exporting" line every 5 seconds, on stderr (stdout may carry the export). */
-function startTicker(printer: Printer) {
-  const started = Date.now();
-  let done = 0;
-  let current = 0;
-  const timer = setInterval(() => {
-    const secs = ((Date.now() - started) / 1000).toFixed(2);
-    printer.echo(`Still exporting: ${secs} seconds elapsed (${done + current} rows written).`);
-  }, 5000);
-  timer.unref();
-  return {
-    /** Rows written so far in the current model; a smaller count means a new model began. */
-    rows(n: number) {
-      if (n < current) done += current;
-      current = n;
-    },
-    stop: () => clearInterval(timer),
-  };
 }
 
 function parseIndent(value: string): number {

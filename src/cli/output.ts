@@ -138,3 +138,14 @@ export function formatReport(report: ImportReport, limit = LIST_LIMIT): string {
   }
   return out.join("\n");
 }
+
+/**
+ * Sentry's "Still ..." line every 5 seconds, for commands without a progress bar: `line` gets the
+ * seconds elapsed. Returns the function that stops it.
+ */
+export function startTicker(echo: (text: string) => void, line: (seconds: number) => string): () => void {
+  const started = Date.now();
+  const timer = setInterval(() => echo(line((Date.now() - started) / 1000)), 5000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -13,6 +13,7 @@ import { type SanitizeResult, sanitizeExport } from "../backup/sanitize/run.js";
 import { type FileSource, fileSource } from "../backup/source.js";
 import { addDecryptOptions, addEncryptOptions, encryptorFromOptions, plainInput } from "./backup-crypto.js";
 import { encryptedDestination, openDestination } from "./destination.js";
+import { startTicker } from "./output.js";
 
 function parseDays(value: string): number {
   if (!/^[+-]?\d+$/.test(value.trim())) throw new InvalidArgumentError("must be a whole number of days.");
@@ -40,18 +41,28 @@ export function sanitizeCommand() {
     try {
       const source = await rereadable(input.path);
       const out = encryptor ? encryptedDestination(dest, encryptor) : openDestination(dest);
-      const ticker = startTicker();
+      let pass = 1;
+      let entries = 0;
+      // The first pass checks the input, the second writes.
+      const stopTicker = startTicker(
+        (text) => process.stderr.write(`${text}\n`),
+        (secs) =>
+          `Still sanitizing: ${secs.toFixed(0)} seconds elapsed, pass ${pass} of 2, ${entries} entries.`,
+      );
       try {
         const result = await sanitizeExport(source, out.stream, {
           daysOffset: o.daysOffset,
           compact: !!encryptor,
-          onProgress: ticker.progress,
+          onProgress: (p, n) => {
+            pass = p;
+            entries = n;
+          },
         });
         await out.commit();
-        ticker.stop();
+        stopTicker();
         process.stderr.write(`${summary(result, dest)}\n`);
       } catch (err) {
-        ticker.stop();
+        stopTicker();
         await out.abort();
         if (err instanceof JsonSyntaxError) throw new InputError(`Invalid JSON: ${err.message}`, err.offset);
         throw err;
@@ -80,27 +91,6 @@ async function rereadable(path: string): Promise<FileSource> {
     dir.remove();
     throw err;
   }
-}
-
-/** `Still sanitizing: ...` every 5 seconds on stderr (the first pass checks, the second writes). */
-function startTicker() {
-  const started = Date.now();
-  let pass: 1 | 2 = 1;
-  let entries = 0;
-  const timer = setInterval(() => {
-    const secs = ((Date.now() - started) / 1000).toFixed(0);
-    process.stderr.write(
-      `Still sanitizing: ${secs} seconds elapsed, pass ${pass} of 2, ${entries} entries.\n`,
-    );
-  }, 5000);
-  timer.unref();
-  return {
-    progress(p: 1 | 2, n: number) {
-      pass = p;
-      entries = n;
-    },
-    stop: () => clearInterval(timer),
-  };
 }
 
 function summary(result: SanitizeResult, dest: string): string {

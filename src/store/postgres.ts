@@ -251,24 +251,6 @@ export class PostgresStore implements Store {
     );
   }
 
-  async *stream(
-    sqlText: string,
-    params: unknown[],
-    chunkSize = 2000,
-  ): AsyncIterable<Record<string, unknown>> {
-    await this.connect();
-    const cursor = this.client.query(new Cursor(sqlText, params as any[]));
-    try {
-      for (;;) {
-        const rows = await cursor.read(chunkSize);
-        if (rows.length === 0) return;
-        yield* rows;
-      }
-    } finally {
-      await cursor.close();
-    }
-  }
-
   async close(): Promise<void> {
     if (this.connected) await this.client.end();
   }

@@ -147,11 +147,6 @@ export class SqliteStore implements Store {
     }
   }
 
-  async *stream(sqlText: string, params: unknown[]): AsyncIterable<Record<string, unknown>> {
-    const stmt = this.raw.prepare(sqlText);
-    yield* stmt.iterate(...params) as IterableIterator<Record<string, unknown>>;
-  }
-
   async close(): Promise<void> {
     await this.db.destroy();
   }

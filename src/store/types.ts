@@ -41,7 +41,5 @@ export interface Store {
    * expressions; the first must be `"id"`), a chunk at a time.
    */
   scanTable(table: string, columns: string[], chunkSize?: number): AsyncIterable<unknown[][]>;
-  /** Streams rows of a query (cursor on PostgreSQL, iterator on SQLite). */
-  stream(sqlText: string, params: unknown[], chunkSize?: number): AsyncIterable<Record<string, unknown>>;
   close(): Promise<void>;
 }

@@ -26,7 +26,8 @@ export const OWNER = 1;
 export const MEMBER = 2;
 export const APP_USER = 3;
 
-function user(pk: number, username: string, extra: Record<string, unknown> = {}): ExportEntry {
+/** A `sentry.user` entry with every field of the late-2024 schema. */
+export function user(pk: number, username: string, extra: Record<string, unknown> = {}): ExportEntry {
   return {
     model: "sentry.user",
     pk,

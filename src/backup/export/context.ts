@@ -22,8 +22,8 @@ export interface ExportOptions {
    * payload format of an encrypted export.
    */
   indent?: number | null;
-  /** Called after each chunk of rows is written, with the model and rows written so far. */
-  onRows?: (model: string, rows: number) => void;
+  /** Called after each chunk of rows, with the number of rows written so far (all models). */
+  onRows?: (rows: number) => void;
 }
 
 export interface ExportContext {

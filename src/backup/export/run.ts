@@ -44,7 +44,7 @@ export async function exportScope(store: Store, out: Writable, opts: ExportOptio
             result.rows++;
             rows++;
           }
-          opts.onRows?.(model.name, rows);
+          opts.onRows?.(result.rows);
         }
       } catch (err) {
         throw asExportError(err, model);

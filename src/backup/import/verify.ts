@@ -5,50 +5,12 @@
  */
 import { sql } from "kysely";
 import type { Store } from "../../store/types.js";
+import { PkSet } from "../pkset.js";
 
-/**
- * The distinct pks written for one model. New pks are handed out in ascending runs, so they are
- * kept as [start, end] runs; pks out of order (existing rows) go to a Set.
- */
-export class WrittenPks {
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
-  private readonly extra = new Set<number>();
-
-  constructor(readonly table: string) {}
-
-  add(pk: number): void {
-    const last = this.ends.length - 1;
-    if (last >= 0 && pk === this.ends[last] + 1 && !this.extra.has(pk)) this.ends[last] = pk;
-    else if (last < 0 || pk > this.ends[last]) {
-      if (this.extra.has(pk)) return;
-      this.starts.push(pk);
-      this.ends.push(pk);
-    } else if (!this.inRuns(pk)) this.extra.add(pk);
-  }
-
-  get size(): number {
-    let n = this.extra.size;
-    for (let i = 0; i < this.starts.length; i++) n += this.ends[i] - this.starts[i] + 1;
-    return n;
-  }
-
-  /** Every pk, as inclusive ranges; ranges may come in any order but never overlap. */
-  *ranges(): Generator<[number, number]> {
-    for (let i = 0; i < this.starts.length; i++) yield [this.starts[i], this.ends[i]];
-    for (const pk of this.extra) yield [pk, pk];
-  }
-
-  private inRuns(pk: number): boolean {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (pk < this.starts[mid]) hi = mid - 1;
-      else if (pk > this.ends[mid]) lo = mid + 1;
-      else return true;
-    }
-    return false;
+/** The distinct pks written for one model's table (new pks come in ascending runs). */
+export class WrittenPks extends PkSet {
+  constructor(readonly table: string) {
+    super();
   }
 }
 
