@@ -348,6 +348,44 @@ describeEachDb("users", (kind) => {
     expect(all[0].email).toBe("alice@example.com");
   });
 
+
+  it("a new user gets Sentry's primary address rows: one Email per address (case-insensitively) and one UserEmail, the export's own taking its place where it brings one", async () => {
+    await importFile(store, writeExport([email(1, "Carol@Example.com")]), { scope: "User" });
+    const path = writeExport([
+      email(7, "dave@example.com", { date_added: "2021-03-03T00:00:00.000Z" }),
+      user(1, "alice"),
+      user(2, "bob", { email: "ALICE@example.com" }),
+      user(3, "carol", { email: "carol@example.com" }),
+      user(4, "dave"),
+      userEmail(9, 4, "dave@example.com", { validation_hash: "D".repeat(32), is_verified: true }),
+      userEmail(10, 4, "dave-second@example.com"),
+    ]);
+    const { pkMap } = await importFile(store, path, { scope: "User" });
+    const emails = (await rows(store, "sentry_email")).map((e) => [e.email, e.date_added]);
+    expect(emails.map(([address]) => address)).toEqual([
+      "Carol@Example.com",
+      "dave@example.com",
+      "alice@example.com",
+    ]);
+    expect(String(emails[1][1])).toContain("2021-03-03");
+    const pk = (old: number) => pkMap.getPk("sentry.user", old);
+    const owned = (await rows(store, "sentry_useremail")).map((e) => [
+      Number(e.user_id),
+      e.email,
+      e.validation_hash,
+      bool(e.is_verified),
+    ]);
+    expect(owned).toHaveLength(5);
+    expect(owned).toEqual(
+      expect.arrayContaining([
+        [pk(4), "dave@example.com", expect.stringMatching(/^[A-Za-z0-9]{32}$/), false],
+        [pk(4), "dave-second@example.com", expect.stringMatching(/^[A-Za-z0-9]{32}$/), false],
+        [pk(1), "alice@example.com", expect.stringMatching(/^[A-Za-z0-9]{32}$/), false],
+        [pk(2), "ALICE@example.com", expect.stringMatching(/^[A-Za-z0-9]{32}$/), false],
+        [pk(3), "carol@example.com", expect.stringMatching(/^[A-Za-z0-9]{32}$/), false],
+      ]),
+    );
+  });
   it("#21 a UserIP with an invalid IP address fails with a ValidationError from Django validation", async () => {
     const path = writeExport([user(1, "alice"), userIp(1, 1, "10.0.0.1"), userIp(2, 1, "not-an-ip")]);
     const err = await importFile(store, path, { scope: "Global" }).then(

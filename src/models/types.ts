@@ -130,6 +130,12 @@ export interface ModelDef {
   /** Relocation hook replacing the default insert: writes the rows, one result per row. */
   write?: (rows: PendingRow[], ctx: ImportContext) => Promise<WriteResult[]>;
   /**
+   * Relocation hook run once after the last batch of the export (before organization slugs are
+   * reconciled), when rows of this model were written: it writes in bulk what Sentry's save
+   * signals write with each row.
+   */
+  finish?: (ctx: ImportContext) => Promise<void>;
+  /**
    * Sentry's OverwritableConfigMixin: a Config-scope row whose unique key exists is kept
    * (`Existing`) or, with `--overwrite-configs`, written over (`Overwrite`).
    */

@@ -214,9 +214,17 @@ async function writePhase(
     }
     await runBatch(store, batch, env, opts, report);
   }
+  await finishModels(registry, env);
   await reconcileOrgSlugs(store, env.ctx.pkMap, env.ctx.now);
   report.slugsFinal(env.ctx.pkMap);
   for (const batch of deferred) await runBatch(store, batch, env, opts, report);
+}
+
+/** Runs the `finish` hook of every model with written rows, in import order. */
+async function finishModels(registry: Registry, env: BatchEnv): Promise<void> {
+  for (const model of registry.ordered) {
+    if (model.finish && env.ctx.pkMap.size(model.name) > 0) await model.finish({ ...env.ctx, model });
+  }
 }
 
 async function runBatch(

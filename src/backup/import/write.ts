@@ -7,6 +7,9 @@ import type { ModelDef } from "../../models/types.js";
 import { toDb } from "../../store/codec.js";
 import type { Store } from "../../store/types.js";
 import type { ImportContext, PendingRow, WriteResult } from "./context.js";
+import { LOOKUP_CHUNK } from "./lookup.js";
+
+export { idsByValue, rowsByValue } from "./lookup.js";
 
 /** Column values of a row, in `model.fields` order. */
 export function encodeFields(model: ModelDef, fields: Record<string, unknown>, store: Store): unknown[] {
@@ -117,63 +120,6 @@ export async function writeConfigRow(
   return { pk, kind: "Inserted" };
 }
 
-/** Largest IN list per query (well under SQLite's and PostgreSQL's parameter limits). */
-const IN_CHUNK = 5000;
-
-/**
- * Ids of rows whose `column` holds one of `values`, keyed by that value (lower-cased when
- * `lower`). One query per 5000 values instead of one per row.
- */
-export async function idsByValue(
-  store: Store,
-  model: ModelDef,
-  column: string,
-  values: unknown[],
-  opts: { lower?: boolean } = {},
-): Promise<Map<unknown, number>> {
-  const out = new Map<unknown, number>();
-  const distinct = [
-    ...new Set(
-      values
-        .filter((v) => v !== null && v !== undefined)
-        .map((v) => (opts.lower ? String(v).toLowerCase() : v)),
-    ),
-  ];
-  for (let i = 0; i < distinct.length; i += IN_CHUNK) {
-    const chunk = distinct.slice(i, i + IN_CHUNK);
-    const ref = opts.lower ? sql`lower(${sql.ref(column)})` : sql.ref(column);
-    const found = await store.db
-      .selectFrom(model.table)
-      .select(["id", sql<unknown>`${ref}`.as("v")])
-      .where(ref, "in", chunk)
-      .orderBy("id")
-      .execute();
-    for (const r of found) if (!out.has(r.v)) out.set(r.v, Number(r.id));
-  }
-  return out;
-}
-
-/** Rows of `model` whose `column` is one of `values`: every column, as stored. */
-export async function rowsByValue(
-  store: Store,
-  model: ModelDef,
-  column: string,
-  values: unknown[],
-): Promise<Record<string, any>[]> {
-  const distinct = [...new Set(values.filter((v) => v !== null && v !== undefined))];
-  const out: Record<string, any>[] = [];
-  for (let i = 0; i < distinct.length; i += IN_CHUNK) {
-    out.push(
-      ...(await store.db
-        .selectFrom(model.table)
-        .selectAll()
-        .where(column, "in", distinct.slice(i, i + IN_CHUNK))
-        .execute()),
-    );
-  }
-  return out;
-}
-
 /**
  * Writes rows, replacing the existing row given in `replace[i]` (keeping its pk) or inserting a
  * new one. Replacement is a delete plus an insert with the same pk, so a whole batch takes two
@@ -186,10 +132,10 @@ export async function replaceOrInsert(
   replace: (number | undefined)[],
 ): Promise<number[]> {
   const ids = replace.filter((id): id is number => id !== undefined);
-  for (let i = 0; i < ids.length; i += IN_CHUNK) {
+  for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
     await store.db
       .deleteFrom(model.table)
-      .where("id", "in", ids.slice(i, i + IN_CHUNK))
+      .where("id", "in", ids.slice(i, i + LOOKUP_CHUNK))
       .execute();
   }
   return insertFields(store, model, rows, replace);
