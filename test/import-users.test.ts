@@ -348,7 +348,6 @@ describeEachDb("users", (kind) => {
     expect(all[0].email).toBe("alice@example.com");
   });
 
-
   it("a new user gets Sentry's primary address rows: one Email per address (case-insensitively) and one UserEmail, the export's own taking its place where it brings one", async () => {
     await importFile(store, writeExport([email(1, "Carol@Example.com")]), { scope: "User" });
     const path = writeExport([
