@@ -31,9 +31,14 @@ export function parseLossless(text: string): unknown {
 
 /** True when `value` holds a PyNumber anywhere. */
 export function hasPyNumber(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
   if (value instanceof PyNumber) return true;
-  if (Array.isArray(value)) return value.some(hasPyNumber);
-  if (value !== null && typeof value === "object") return Object.values(value).some(hasPyNumber);
+  // Loops, not Object.values: this runs over every JSON value written, chunk maps included.
+  if (Array.isArray(value)) {
+    for (const v of value) if (hasPyNumber(v)) return true;
+    return false;
+  }
+  for (const key in value) if (hasPyNumber((value as Record<string, unknown>)[key])) return true;
   return false;
 }
 

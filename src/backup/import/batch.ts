@@ -8,7 +8,7 @@ import type { ModelDef, RelocationScope } from "../../models/types.js";
 import { ImportingError, importError, RpcImportErrorKind } from "../errors.js";
 import type { PkSet } from "../pkset.js";
 import type { Batch, Entry } from "./batches.js";
-import { type Chunk, findChunk, writeChunk } from "./chunks.js";
+import { type Chunk, type ChunkBuffer, findChunk, writeChunk } from "./chunks.js";
 import type { Filter, ImportContext, PendingRow, WriteResult } from "./context.js";
 import { deserializeFields, FieldError } from "./deserialize.js";
 import { type Drop, DropCategory, type ImportStats } from "./stats.js";
@@ -27,6 +27,8 @@ export interface BatchEnv {
   strictReferences?: boolean;
   /** False when the import id is new, so no chunk can exist yet and the lookup is skipped. */
   resuming?: boolean;
+  /** Where chunks are collected until the caller flushes them; written at once without it. */
+  chunks?: ChunkBuffer;
   /**
    * Dry runs: a row that fails its checks is reported here and dropped, and the batch goes on,
    * so that one run finds every bad row. Without it the first bad row fails the batch.
@@ -233,6 +235,7 @@ async function importBatchRows(batch: Batch, env: BatchEnv): Promise<number> {
   const ctx: ImportContext = { ...env.ctx, model };
   const seen = env.seen(model.name);
   env.stats.read(model.name, entries.length);
+  if (env.resuming !== false) await env.chunks?.flush();
   const existing =
     env.resuming === false ? null : await findChunk(ctx.store, model, ctx.flags.importUuid, minOrdinal);
   if (existing) {
@@ -307,7 +310,10 @@ async function record(
       chunk.maxInsertedPk = Math.max(chunk.maxInsertedPk ?? result.pk, result.pk);
     }
   });
-  if (chunk.entries.length > 0) await writeChunk(ctx.store, model, chunk, ctx.now);
+  if (chunk.entries.length > 0) {
+    if (env.chunks) await env.chunks.add(model, chunk, ctx.now);
+    else await writeChunk(ctx.store, model, chunk, ctx.now);
+  }
   await env.observer?.written(model, rows, results);
   return chunk.entries.length;
 }

@@ -90,7 +90,7 @@ export async function* batches(
         `The model \`${name}\` could not be found (${where(raw)})`,
       );
     }
-    if (mayNeedLossless(raw.text)) keepNumberText(raw.text, model, entry);
+    if (hasJsonField(model) && mayNeedLossless(raw.text)) keepNumberText(raw.text, model, entry);
     if (current && (current.model !== model || current.entries.length >= batchSize)) {
       yield current;
       current = null;
@@ -101,6 +101,17 @@ export async function* batches(
     current.entries.push(entry);
   }
   if (current) yield current;
+}
+
+const withJson = new WeakMap<ModelDef, boolean>();
+
+function hasJsonField(model: ModelDef): boolean {
+  let has = withJson.get(model);
+  if (has === undefined) {
+    has = model.fields.some((f) => f.type === "json");
+    withJson.set(model, has);
+  }
+  return has;
 }
 
 /**

@@ -84,14 +84,15 @@ function chunkFromRow(row: Record<string, any>, table: ModelDef): Chunk {
   };
 }
 
-export async function writeChunk(store: Store, model: ModelDef, chunk: Chunk, now: string): Promise<void> {
+/** The row of a chunk table that records `chunk`. */
+function chunkFields(chunk: Chunk, now: string): Record<string, unknown> {
   const maps: Record<ImportKind, Record<string, number>> = { Inserted: {}, Existing: {}, Overwrite: {} };
   const identifiers: Record<string, string> = {};
   for (const e of chunk.entries) {
     maps[e.kind][String(e.oldPk)] = e.pk;
     if (e.kind === "Inserted" && e.slug !== null) identifiers[String(e.oldPk)] = e.slug;
   }
-  const fields = {
+  return {
     date_updated: now,
     date_added: now,
     import_uuid: chunk.importUuid,
@@ -107,5 +108,40 @@ export async function writeChunk(store: Store, model: ModelDef, chunk: Chunk, no
     overwrite_map: maps.Overwrite,
     inserted_identifiers: identifiers,
   };
+}
+
+export async function writeChunk(store: Store, model: ModelDef, chunk: Chunk, now: string): Promise<void> {
+  const fields = chunkFields(chunk, now);
   for (const table of chunkTables(model)) await insertFields(store, table, [fields]);
+}
+
+/**
+ * Chunks written a few dozen at a time, one statement per chunk table, instead of one statement
+ * per batch and table (938 statements, 0.6 s of a 200 MB PostgreSQL import). The chunks commit
+ * with the rows they describe either way; whoever looks a chunk up flushes first.
+ */
+export class ChunkBuffer {
+  private readonly pending = new Map<ModelDef, Record<string, unknown>[]>();
+  private count = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly limit = 64,
+  ) {}
+
+  async add(model: ModelDef, chunk: Chunk, now: string): Promise<void> {
+    const fields = chunkFields(chunk, now);
+    for (const table of chunkTables(model)) {
+      const rows = this.pending.get(table) ?? [];
+      rows.push(fields);
+      this.pending.set(table, rows);
+    }
+    if (++this.count >= this.limit) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    for (const [table, rows] of this.pending) await insertFields(this.store, table, rows);
+    this.pending.clear();
+    this.count = 0;
+  }
 }

@@ -92,12 +92,17 @@ function checkValue(field: FieldDef, value: unknown): void {
       `field \`${field.name}\` is not a valid datetime: ${JSON.stringify(value)}`,
     );
   }
-  if (field.maxLength !== undefined && [...value].length > field.maxLength) {
-    throw new FieldError(
-      field.name,
-      `field \`${field.name}\` must have at most ${field.maxLength} characters (it has ${[...value].length})`,
-      true,
-    );
+  // Characters are code points; a string has at least as many UTF-16 units, so only a long one
+  // needs counting (spreading every string cost a measurable share of an import's garbage).
+  if (field.maxLength !== undefined && value.length > field.maxLength) {
+    const characters = [...value].length;
+    if (characters > field.maxLength) {
+      throw new FieldError(
+        field.name,
+        `field \`${field.name}\` must have at most ${field.maxLength} characters (it has ${characters})`,
+        true,
+      );
+    }
   }
 }
 
