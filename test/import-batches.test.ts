@@ -19,10 +19,16 @@ const option = (pk: number | null, key: string, value = '"v"') => ({
   pk,
   fields: { key, last_updated: "2023-06-22T00:00:00.000Z", last_updated_by: "unknown", value },
 });
-const user = (pk: number | null, username: string) => ({
+const user = (pk: number | null, username: string, fields: Record<string, unknown> = {}) => ({
   model: "sentry.user",
   pk,
-  fields: { password: "pbkdf2_sha256$1$salt$hash", username, name: "", email: `${username}@example.com` },
+  fields: {
+    password: "pbkdf2_sha256$1$salt$hash",
+    username,
+    name: "",
+    email: `${username}@example.com`,
+    ...fields,
+  },
 });
 const org = (pk: number, slug: string) => ({
   model: "sentry.organization",
@@ -255,6 +261,28 @@ describeEachDb("import batches", (kind) => {
     // Another min_ordinal is another chunk: it is written.
     await importByModel(store, { ...args, minOrdinal: 21, pkMap: new PrimaryKeyMap() });
     expect(await count(store, "auth_user")).toBe(4);
+  });
+
+  it("importByModel writes each new user's primary address rows with the batch, and a repeated batch none", async () => {
+    const args = {
+      model: "sentry.user",
+      scope: "User" as const,
+      flags: { importUuid: UUID },
+      json: JSON.stringify([user(3, "u1"), user(7, "u2", { email: "U1@example.com" })]),
+      minOrdinal: 1,
+    };
+    const first = await importByModel(store, { ...args, pkMap: new PrimaryKeyMap() });
+    const pks = first.entries("sentry.user").map(([, e]) => e.pk);
+    const addresses = async () =>
+      (await rows(store, "sentry_useremail")).map((e) => [Number(e.user_id), e.email]);
+    expect(await addresses()).toEqual([
+      [pks[0], "u1@example.com"],
+      [pks[1], "U1@example.com"],
+    ]);
+    expect((await rows(store, "sentry_email")).map((e) => e.email)).toEqual(["u1@example.com"]);
+    await importByModel(store, { ...args, pkMap: new PrimaryKeyMap() });
+    expect(await count(store, "sentry_useremail")).toBe(2);
+    expect(await count(store, "sentry_email")).toBe(1);
   });
 
   it("#37 a batch whose every instance is filtered out returns an empty mapping and writes no ImportChunk (relo's importByModel returns only the mapping)", async () => {

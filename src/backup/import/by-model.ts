@@ -5,7 +5,7 @@
  * relocation worker retrying one batch, say).
  */
 import { registry as defaultRegistry, type Registry } from "../../models/registry.js";
-import type { Scope } from "../../models/types.js";
+import type { ModelDef, Scope } from "../../models/types.js";
 import type { Store } from "../../store/types.js";
 import { importError, RpcImportErrorKind } from "../errors.js";
 import { PrimaryKeyMap } from "../pkmap.js";
@@ -73,9 +73,29 @@ export async function importByModel(store: Store, args: ImportByModelArgs): Prom
     strictReferences: false,
     seen: pkSetsByModel(),
   };
-  await store.transaction(() => importBatch({ model, entries, minOrdinal: args.minOrdinal }, env));
+  await store.transaction(async () => {
+    await importBatch({ model, entries, minOrdinal: args.minOrdinal }, env);
+    await finishBatch(model, entries, env);
+  });
   for (const [old, e] of args.pkMap.entries(model.name)) out.insert(model.name, old, e.pk, e.kind, e.slug);
   return out;
+}
+
+/**
+ * The model's `finish` hook over this batch's rows: with batches driven one call at a time there
+ * is no "after the last batch", so what it writes (a new user's primary addresses) is written with
+ * the batch, as Sentry does. It skips what exists, so a repeated batch writes nothing.
+ */
+async function finishBatch(model: ModelDef, entries: Entry[], env: BatchEnv): Promise<void> {
+  if (!model.finish) return;
+  const own = new PrimaryKeyMap();
+  for (const e of entries) {
+    if (e.pk === null) continue;
+    const pk = env.ctx.pkMap.getPk(model.name, e.pk);
+    const kind = env.ctx.pkMap.getKind(model.name, e.pk);
+    if (pk !== null && kind !== null) own.insert(model.name, e.pk, pk, kind);
+  }
+  if (own.size(model.name) > 0) await model.finish({ ...env.ctx, model, pkMap: own });
 }
 
 function parseBatch(json: string, modelName: string): Entry[] {
