@@ -88,9 +88,13 @@ async function lookup(
   for (let i = 0; i < distinct.length; i += LOOKUP_CHUNK) {
     const chunk = distinct.slice(i, i + LOOKUP_CHUNK);
     const runs = pg && arrayType(model, column) === "bigint" ? runsOf(chunk as number[]) : null;
-    if (runs) out.push(...(await byRanges(store, model, column, runs, opts)));
-    else if (pg) out.push(...(await byLateral(store, model, column, chunk, opts)));
-    else out.push(...(await byInList(store, model, column, chunk, opts)));
+    const hits = runs
+      ? await byRanges(store, model, column, runs, opts)
+      : pg
+        ? await byLateral(store, model, column, chunk, opts)
+        : await byInList(store, model, column, chunk, opts);
+    // A loop, not push(...hits): a chunk may find more rows than a call takes arguments.
+    for (const hit of hits) out.push(hit);
   }
   return out;
 }
