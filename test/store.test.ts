@@ -72,4 +72,23 @@ describeEachDb("store transactions", (kind) => {
       expect(Number(r.rows[0].last)).toBeGreaterThanOrEqual(before);
     }
   });
+
+  it("a bulk insert (COPY on PostgreSQL) that the database rejects midway rolls back, and the store stays usable", async () => {
+    const def = registry.get("sentry.email")!;
+    const rows = (n: number, bad: number) =>
+      Array.from({ length: n }, (_, i) => [
+        i + 1,
+        i === bad ? null : `user${i}@example.com`,
+        "2023-01-01T00:00:00.000Z",
+      ]);
+    const columns = ["id", ...def.fields.map((f) => f.column)];
+    // Large enough to be sent in several pieces, with the bad row in the last one.
+    const failing = store.transaction(() => store.insertRows(def.table, columns, rows(5000, 4990)));
+    await expect(failing).rejects.toMatchObject({
+      code: store.dialect === "postgres" ? "23502" : "SQLITE_CONSTRAINT_NOTNULL",
+    });
+    expect(await count(store, def.table)).toBe(0);
+    await store.transaction(() => store.insertRows(def.table, columns, rows(5000, -1)));
+    expect(await count(store, def.table)).toBe(5000);
+  });
 });

@@ -146,7 +146,8 @@ async function prepare(
       `The submitted JSON could not be deserialized into Django model instances. ${err.message}`,
     );
   }
-  const row: PendingRow = { ordinal, oldPk: entry.pk, fields, source: { ...fields } };
+  // `source` is the entry's own field object, which nothing writes to after this point.
+  const row: PendingRow = { ordinal, oldPk: entry.pk, fields, source: entry.fields };
   const dropped = remapForeignKeys(model, row, env, entry);
   if (dropped) return dropped;
   try {

@@ -34,7 +34,10 @@ export interface PendingRow {
   pk?: number;
   /** Field values in export form; foreign keys already point at new pks. */
   fields: Record<string, unknown>;
-  /** The fields as read, before any normalization (foreign keys still hold old pks). */
+  /**
+   * The fields as read, before any normalization (foreign keys still hold old pks; a field the
+   * export left out is missing, not defaulted). Read-only.
+   */
   source: Record<string, unknown>;
 }
 

@@ -138,7 +138,10 @@ async function byLateral(
 ): Promise<Hit[]> {
   const ref = opts.lower ? sql`lower(${sql.ref(column)})` : sql.ref(column);
   const type = sql.raw(opts.lower ? "text" : arrayType(model, column));
-  const first = opts.first ? sql` order by "id" limit 1` : sql``;
+  // LIMIT (or OFFSET 0) keeps the planner from flattening the subquery into a hash join over
+  // the whole table, which is what it does with a plain join.
+  // A unique column has at most one row per value: no sort needed for the first.
+  const first = opts.first && !unique(model, column) ? sql` order by "id" limit 1` : sql` offset 0`;
   const { rows } = await sql<
     Record<string, any>
   >`select u.i as "relo_i", t.* from unnest(${values}::${type}[])
@@ -195,6 +198,15 @@ function arrayType(model: ModelDef, column: string): string {
   if (field.type === "bool") return "boolean";
   if (field.type === "ip") return "inet";
   return "text";
+}
+
+/** Whether `column` alone is unique (an unconditional unique set of just its field). */
+function unique(model: ModelDef, column: string): boolean {
+  if (column === "id") return true;
+  const field = model.fields.find((f) => f.column === column);
+  return model.uniques.some(
+    (set) => set.length === 1 && set[0] === field?.name && !model.uniqueConditions?.[set.join(",")],
+  );
 }
 
 /**

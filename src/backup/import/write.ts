@@ -16,6 +16,17 @@ export function encodeFields(model: ModelDef, fields: Record<string, unknown>, s
   return model.fields.map((f) => toDb(f, fields[f.name], store.dialect));
 }
 
+/** `[id, ...encodeFields(...)]` as one array (insert paths build one per row). */
+function encodeRow(model: ModelDef, id: number, fields: Record<string, unknown>, store: Store): unknown[] {
+  const out = new Array(model.fields.length + 1);
+  out[0] = id;
+  for (let i = 0; i < model.fields.length; i++) {
+    const f = model.fields[i];
+    out[i + 1] = toDb(f, fields[f.name], store.dialect);
+  }
+  return out;
+}
+
 export function columnsOf(model: ModelDef): string[] {
   return model.fields.map((f) => f.column);
 }
@@ -36,7 +47,7 @@ export async function insertFields(
   const fresh = await store.allocateIds(model.table, rows.length - chosen.length);
   let next = 0;
   const ids = rows.map((_, i) => pks[i] ?? fresh[next++]);
-  const values = rows.map((fields, i) => [ids[i], ...encodeFields(model, fields, store)]);
+  const values = rows.map((fields, i) => encodeRow(model, ids[i], fields, store));
   await store.insertRows(model.table, ["id", ...columnsOf(model)], values);
   return ids;
 }
