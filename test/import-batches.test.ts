@@ -105,6 +105,22 @@ describeEachDb("import batches", (kind) => {
     expect(written[2].insertedMap).toEqual({ 41: 41, 42: 42, 43: 43, 44: 44, 45: 45 });
   });
 
+  it("(relo) chunks written in groups: every batch of a 75-batch import has its chunk (control and replica), and a retry writes nothing", async () => {
+    const entries = Array.from({ length: 150 }, (_, i) => user(i + 1, `user${i + 1}`));
+    const path = writeExport(entries);
+    const { importUuid, pkMap } = await importFile(store, path, { scope: "User", batchSize: 2 });
+    for (const table of ["sentry_controlimportchunk", "sentry_controlimportchunkreplica"]) {
+      const written = await chunks(store, table);
+      expect(written.map((c) => c.minOrdinal)).toEqual(Array.from({ length: 75 }, (_, i) => 2 * i + 1));
+      expect(written.every((c) => c.importUuid === importUuid && c.maxOrdinal === c.minOrdinal + 1)).toBe(true);
+    }
+    const before = await snapshot(store, TABLES);
+    const again = await importFile(store, path, { scope: "User", batchSize: 2, flags: { importUuid } });
+    expect(await snapshot(store, TABLES)).toBe(before);
+    expect(again.pkMap.entries("sentry.user")).toEqual(pkMap.entries("sentry.user"));
+    expect(await count(store, "sentry_controlimportchunk")).toBe(75);
+  });
+
   it("#30 (relo) a second, separate run of a model continues its ordinals and is imported (Sentry restarts at 1 and skips it)", async () => {
     const entries = [
       option(1, "a"),

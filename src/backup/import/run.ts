@@ -21,6 +21,7 @@ import { pkSetsByModel } from "../pkset.js";
 import { type RawEntry, readEntries } from "../reader.js";
 import { type BatchEnv, importBatch } from "./batch.js";
 import { type Batch, batches, DEFAULT_BATCH_SIZE } from "./batches.js";
+import { ChunkBuffer } from "./chunks.js";
 import type { Filter, ImportFlags } from "./context.js";
 import { checkDeferredKeys, checkKeysBeforeCommit, importBatchOrReport, screenEntries } from "./dry-run.js";
 import { ImportReport } from "./report.js";
@@ -107,6 +108,8 @@ export async function importExport(store: Store, source: Source, opts: ImportOpt
       filters,
       stats: report.stats,
       resuming: opts.flags?.importUuid !== undefined,
+      // A dry run rolls back a failed batch's savepoint, which must take its chunk with it.
+      chunks: opts.dryRun ? undefined : new ChunkBuffer(store),
       seen: pkSetsByModel(),
       observer: report,
       onProblem: report.dryRun ? (err) => report.problem(err) : undefined,
@@ -218,6 +221,7 @@ async function writePhase(
   await reconcileOrgSlugs(store, env.ctx.pkMap, env.ctx.now);
   report.slugsFinal(env.ctx.pkMap);
   for (const batch of deferred) await runBatch(store, batch, env, opts, report);
+  await env.chunks?.flush();
 }
 
 /** Runs the `finish` hook of every model with written rows, in import order. */
