@@ -385,6 +385,37 @@ describeEachDb("users", (kind) => {
       ]),
     );
   });
+  it("a new user's Email row exists before the export's own Email row arrives (kind Existing), even when the export brings its UserEmail but no Email", async () => {
+    const { pkMap } = await importFile(
+      store,
+      writeExport([user(1, "alice"), email(5, "Alice@Example.com"), userEmail(1, 1, "alice@example.com")]),
+      { scope: "User" },
+    );
+    expect(pkMap.getKind("sentry.email", 5)).toBe("Existing");
+    const emails = await rows(store, "sentry_email");
+    expect(emails.map((e) => e.email)).toEqual(["Alice@Example.com"]);
+    await importFile(store, writeExport([user(1, "bob"), userEmail(1, 1, "bob@example.com")]), {
+      scope: "User",
+    });
+    expect((await rows(store, "sentry_email")).map((e) => e.email)).toEqual([
+      "Alice@Example.com",
+      "bob@example.com",
+    ]);
+    expect(await count(store, "sentry_useremail")).toBe(2);
+  });
+
+  it("two users with the same pk in a malformed export each get their primary address rows", async () => {
+    await importFile(store, writeExport([user(1, "ann"), user(1, "ben")]), { scope: "User" });
+    expect((await rows(store, "sentry_email")).map((e) => e.email)).toEqual([
+      "ann@example.com",
+      "ben@example.com",
+    ]);
+    expect((await rows(store, "sentry_useremail")).map((e) => e.email)).toEqual([
+      "ann@example.com",
+      "ben@example.com",
+    ]);
+  });
+
   it("#21 a UserIP with an invalid IP address fails with a ValidationError from Django validation", async () => {
     const path = writeExport([user(1, "alice"), userIp(1, 1, "10.0.0.1"), userIp(2, 1, "not-an-ip")]);
     const err = await importFile(store, path, { scope: "Global" }).then(

@@ -123,11 +123,6 @@ export class PrimaryKeyMap {
     return [...(this.byModel.get(model)?.entries() ?? [])];
   }
 
-  /** The new pks of `model`'s rows this import inserted, one at a time (no array of them all). */
-  *insertedPks(model: string): Generator<number> {
-    for (const [, e] of this.byModel.get(model)?.entries() ?? []) if (e.kind === "Inserted") yield e.pk;
-  }
-
   models(): string[] {
     return [...this.byModel.keys()];
   }

@@ -6,6 +6,7 @@
 import { ACCEPTED_SCOPES, possibleScopes, registry } from "../../models/registry.js";
 import type { ModelDef, RelocationScope } from "../../models/types.js";
 import { ImportingError, importError, RpcImportErrorKind } from "../errors.js";
+import type { InstanceID } from "../findings.js";
 import type { PkSet } from "../pkset.js";
 import type { Batch, Entry } from "./batches.js";
 import { type Chunk, type ChunkBuffer, findChunk, writeChunk } from "./chunks.js";
@@ -206,14 +207,31 @@ export async function importBatch(batch: Batch, env: BatchEnv): Promise<number> 
     return await importBatchRows(batch, env);
   } catch (err) {
     if (err instanceof ImportingError) throw err;
-    throw asImportError(err, batch);
+    throw asImportError(
+      err,
+      { model: batch.model.name, ordinal: batch.minOrdinal },
+      batch.entries[0]?.offset,
+    );
   }
 }
 
-/** Maps a database or internal error to Sentry's error kinds, naming the batch it happened in. */
-function asImportError(err: unknown, batch: Batch): ImportingError {
+/**
+ * Runs a model's `finish` hook (after the last batch) when this import inserted rows of it; its
+ * failures are import errors like a batch's.
+ */
+export async function finishModel(model: ModelDef, env: BatchEnv): Promise<void> {
+  if (!model.finish || env.ctx.inserted(model.name).size === 0) return;
+  try {
+    await model.finish({ ...env.ctx, model });
+  } catch (err) {
+    if (err instanceof ImportingError) throw err;
+    throw asImportError(err, { model: model.name, ordinal: null });
+  }
+}
+
+/** Maps a database or internal error to Sentry's error kinds, naming where it happened. */
+function asImportError(err: unknown, on: InstanceID, offset?: number): ImportingError {
   const e = err as { code?: string; message?: string; stack?: string };
-  const on = { model: batch.model.name, ordinal: batch.minOrdinal };
   const message = e.message ?? String(err);
   let result: ImportingError;
   if (e.code === "23505" || e.code === "23503" || e.code?.startsWith("SQLITE_CONSTRAINT")) {
@@ -227,7 +245,7 @@ function asImportError(err: unknown, batch: Batch): ImportingError {
       `Unknown internal error occurred: ${e.stack ?? message}`,
     );
   }
-  result.offset = batch.entries[0]?.offset;
+  result.offset = offset;
   return result;
 }
 
@@ -282,6 +300,7 @@ async function record(
   minOrdinal: number,
 ): Promise<number> {
   const slugField = model.fields.some((f) => f.name === "slug");
+  const inserted = ctx.inserted(model.name);
   const chunk: Chunk = {
     importUuid: ctx.flags.importUuid,
     model: model.name,
@@ -301,6 +320,7 @@ async function record(
     }
     const slug = slugField ? ((row.fields.slug as string | null) ?? null) : null;
     ctx.pkMap.insert(model.name, row.oldPk, result.pk, result.kind, slug);
+    if (result.kind === "Inserted") inserted.add(result.pk);
     env.stats.wrote(model.name, result.kind);
     chunk.entries.push({ oldPk: row.oldPk, pk: result.pk, kind: result.kind, slug });
     chunk.maxOrdinal++;

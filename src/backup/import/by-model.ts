@@ -5,12 +5,12 @@
  * relocation worker retrying one batch, say).
  */
 import { registry as defaultRegistry, type Registry } from "../../models/registry.js";
-import type { ModelDef, Scope } from "../../models/types.js";
+import type { Scope } from "../../models/types.js";
 import type { Store } from "../../store/types.js";
 import { importError, RpcImportErrorKind } from "../errors.js";
 import { PrimaryKeyMap } from "../pkmap.js";
 import { pkSetsByModel } from "../pkset.js";
-import { type BatchEnv, importBatch } from "./batch.js";
+import { type BatchEnv, finishModel, importBatch } from "./batch.js";
 import type { Entry } from "./batches.js";
 import type { Filter, ImportFlags } from "./context.js";
 import { ImportStats } from "./stats.js";
@@ -67,6 +67,7 @@ export async function importByModel(store: Store, args: ImportByModelArgs): Prom
       pkMap: args.pkMap,
       now: new Date().toISOString(),
       option: async () => null,
+      inserted: pkSetsByModel(),
     },
     filters: args.filters ?? [],
     stats: new ImportStats(),
@@ -75,27 +76,12 @@ export async function importByModel(store: Store, args: ImportByModelArgs): Prom
   };
   await store.transaction(async () => {
     await importBatch({ model, entries, minOrdinal: args.minOrdinal }, env);
-    await finishBatch(model, entries, env);
+    // Batches come one call at a time, so there is no "after the last batch": what the model's
+    // `finish` writes (a new user's primary address) is written with the batch, as Sentry does.
+    await finishModel(model, env);
   });
   for (const [old, e] of args.pkMap.entries(model.name)) out.insert(model.name, old, e.pk, e.kind, e.slug);
   return out;
-}
-
-/**
- * The model's `finish` hook over this batch's rows: with batches driven one call at a time there
- * is no "after the last batch", so what it writes (a new user's primary addresses) is written with
- * the batch, as Sentry does. It skips what exists, so a repeated batch writes nothing.
- */
-async function finishBatch(model: ModelDef, entries: Entry[], env: BatchEnv): Promise<void> {
-  if (!model.finish) return;
-  const own = new PrimaryKeyMap();
-  for (const e of entries) {
-    if (e.pk === null) continue;
-    const pk = env.ctx.pkMap.getPk(model.name, e.pk);
-    const kind = env.ctx.pkMap.getKind(model.name, e.pk);
-    if (pk !== null && kind !== null) own.insert(model.name, e.pk, pk, kind);
-  }
-  if (own.size(model.name) > 0) await model.finish({ ...env.ctx, model, pkMap: own });
 }
 
 function parseBatch(json: string, modelName: string): Entry[] {

@@ -4,6 +4,7 @@
 import type { ImportKind, ModelDef, Scope } from "../../models/types.js";
 import type { Store } from "../../store/types.js";
 import type { PrimaryKeyMap } from "../pkmap.js";
+import type { PkSet } from "../pkset.js";
 
 /** Sentry's ImportFlags. */
 export interface ImportFlags {
@@ -55,4 +56,9 @@ export interface ImportContext {
   now: string;
   /** Looks up an instance option (`sentry.option` / `sentry.controloption`) by key. */
   option(key: string): Promise<unknown>;
+  /**
+   * The new pks of the rows this import inserted so far, per model (rows written over existing
+   * ones, and batches an earlier run of the same import wrote, are not in it).
+   */
+  inserted(model: string): PkSet;
 }

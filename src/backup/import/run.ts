@@ -19,7 +19,7 @@ import { buildFilters } from "../filters.js";
 import { PrimaryKeyMap } from "../pkmap.js";
 import { pkSetsByModel } from "../pkset.js";
 import { type RawEntry, readEntries } from "../reader.js";
-import { type BatchEnv, importBatch } from "./batch.js";
+import { type BatchEnv, finishModel, importBatch } from "./batch.js";
 import { type Batch, batches, DEFAULT_BATCH_SIZE } from "./batches.js";
 import { ChunkBuffer } from "./chunks.js";
 import type { Filter, ImportFlags } from "./context.js";
@@ -104,6 +104,7 @@ export async function importExport(store: Store, source: Source, opts: ImportOpt
         pkMap,
         now: new Date().toISOString(),
         option: optionReader(store),
+        inserted: pkSetsByModel(),
       },
       filters,
       stats: report.stats,
@@ -224,11 +225,9 @@ async function writePhase(
   await env.chunks?.flush();
 }
 
-/** Runs the `finish` hook of every model with written rows, in import order. */
+/** Runs the `finish` hook of every model, in import order. */
 async function finishModels(registry: Registry, env: BatchEnv): Promise<void> {
-  for (const model of registry.ordered) {
-    if (model.finish && env.ctx.pkMap.size(model.name) > 0) await model.finish({ ...env.ctx, model });
-  }
+  for (const model of registry.ordered) await finishModel(model, env);
 }
 
 async function runBatch(
