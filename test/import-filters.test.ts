@@ -310,4 +310,13 @@ describe("usernameSelection (src/cli/args.ts)", () => {
     );
     expect(usernameSelection("", tempFile("alice\r\nbob\r\n"))).toEqual(new Set(["alice", "bob"]));
   });
+
+  it("a --filter-usernames-file that names nobody is a usage error, not a selection of every user", () => {
+    for (const text of ["", "\n", "\r\n\n", ","]) {
+      const file = tempFile(text);
+      expect(() => usernameSelection(undefined, file)).toThrow(
+        new UsageError(`--filter-usernames-file ${file} names no users`),
+      );
+    }
+  });
 });

@@ -34,5 +34,7 @@ export function usernameSelection(list?: string, file?: string): Set<string> | n
     throw new UsageError(`cannot read --filter-usernames-file ${file}: ${(err as Error).message}`);
   }
   const names = text.split(/,|\r?\n/).filter((n) => n !== "");
-  return names.length > 0 ? new Set(names) : null;
+  // An empty file selects nobody; treating it as "no filter" would take every user instead.
+  if (names.length === 0) throw new UsageError(`--filter-usernames-file ${file} names no users`);
+  return new Set(names);
 }
