@@ -93,6 +93,23 @@ describe("compare", () => {
     );
   });
 
+  it("a member whose inviter is not in the export (relo keeps it) matches itself; an inviter missing on one side only is a finding", async () => {
+    const member = (inviter: number | null): Row => ({
+      model: "sentry.organizationmember",
+      pk: 1,
+      fields: { organization: 1, user_id: 1, inviter_id: inviter, role: "member" },
+    });
+    const base = [user(1, "alice"), org(1, "o")];
+    expect(await cmp([...base, member(42)], [...base, member(42)])).toEqual([]);
+    const oneSided = await cmp([...base, member(42)], [...base, member(1)]);
+    expect(oneSided.map((x) => [x.kind, x.reason])).toEqual([
+      [
+        "ForeignKeyComparator",
+        "the left foreign key ordinal for `inviter_id` model with pk `42` could not be found",
+      ],
+    ]);
+  });
+
   it("an org slug may gain a dashed suffix, nothing else", async () => {
     expect(await cmp([org(1, "acme")], [org(1, "acme-x1y2")])).toEqual([]);
     const f = await cmp([org(1, "acme")], [org(1, "acmex")]);

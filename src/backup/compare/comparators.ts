@@ -120,13 +120,21 @@ export class DatetimeEqualityComparator extends Comparator {
 }
 
 export class ForeignKeyComparator extends Comparator {
-  constructor(private readonly targets: Map<string, string>) {
+  /**
+   * `optional`: fields whose target may be missing from an export (relo keeps an organization
+   * member whose inviter was not exported); missing on both sides, they match.
+   */
+  constructor(
+    private readonly targets: Map<string, string>,
+    private readonly optional: ReadonlySet<string> = new Set(),
+  ) {
     super("ForeignKeyComparator", targets.keys());
   }
   protected check(f: string, l: unknown, r: unknown, ordinals: OrdinalLookup) {
     const model = this.targets.get(f)!;
     const lo = typeof l === "number" ? ordinals.left(model, l) : null;
     const ro = typeof r === "number" ? ordinals.right(model, r) : null;
+    if (lo === null && ro === null && this.optional.has(f)) return null;
     const reasons: string[] = [];
     if (lo === null)
       reasons.push(`the left foreign key ordinal for \`${f}\` model with pk \`${py(l)}\` could not be found`);

@@ -167,10 +167,15 @@ export function defaultComparators(registry: Registry): ComparatorTable {
   }
   for (const model of registry.ordered) {
     const targets = new Map<string, string>();
-    for (const f of model.fields) if (f.fk && f.fk.model !== model.name) targets.set(f.name, f.fk.model);
+    const optional = new Set<string>();
+    for (const f of model.fields) {
+      if (!f.fk || f.fk.model === model.name) continue;
+      targets.set(f.name, f.fk.model);
+      if (f.clearIfUnmapped) optional.add(f.name);
+    }
     const entry = table.get(model.name) ?? [];
     table.set(model.name, entry);
-    entry.push(new ForeignKeyComparator(targets));
+    entry.push(new ForeignKeyComparator(targets, optional));
   }
   return table;
 }
