@@ -404,6 +404,18 @@ describeEachDb("users", (kind) => {
     expect(await count(store, "sentry_useremail")).toBe(2);
   });
 
+  it("an address with non-ASCII capitals imported twice is found again (Existing), however the database folds case", async () => {
+    for (const address of ["ÉMILE@Example.com", "İnci@Example.com", "ΣΟΦΙΑ@Example.com"]) {
+      await importFile(store, writeExport([email(1, address)]), { scope: "User" });
+      const { pkMap } = await importFile(store, writeExport([email(1, address)]), { scope: "User" });
+      expect(pkMap.getKind("sentry.email", 1)).toBe("Existing");
+      await importFile(store, writeExport([user(1, `u${address.length}`, { email: address })]), {
+        scope: "User",
+      });
+    }
+    expect(await count(store, "sentry_email")).toBe(3);
+  });
+
   it("two users with the same pk in a malformed export each get their primary address rows", async () => {
     await importFile(store, writeExport([user(1, "ann"), user(1, "ben")]), { scope: "User" });
     expect((await rows(store, "sentry_email")).map((e) => e.email)).toEqual([

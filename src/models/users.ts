@@ -201,7 +201,7 @@ async function usernameTaken(ctx: ImportContext, candidate: string): Promise<boo
   const row = await ctx.store.db
     .selectFrom(user.table)
     .select("id")
-    .where(sql`lower(username)`, "=", candidate.toLowerCase())
+    .where(sql`lower(username)`, "=", sql`lower(${candidate})`)
     .executeTakeFirst();
   return row !== undefined;
 }

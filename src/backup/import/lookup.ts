@@ -78,11 +78,16 @@ async function lookup(
   opts: LookupOptions,
 ): Promise<Hit[]> {
   const lower = opts.lower ?? false;
-  const distinct = [
-    ...new Set(
-      values.filter((v) => v !== null && v !== undefined).map((v) => (lower ? String(v).toLowerCase() : v)),
-    ),
-  ];
+  // Case-insensitive values are sent as given and lower-cased by the database, as its index
+  // is: SQLite's lower() folds only ASCII and PostgreSQL's follows its locale, so a value
+  // lower-cased here could miss its row. Hits are keyed by the lower-cased value all the same.
+  const byKey = new Map<unknown, unknown>();
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    const key = lower ? String(v).toLowerCase() : v;
+    if (!byKey.has(key)) byKey.set(key, v);
+  }
+  const distinct = [...byKey.values()];
   const out: Hit[] = [];
   const pg = store.dialect === "postgres" && indexed(model, column, lower);
   for (let i = 0; i < distinct.length; i += LOOKUP_CHUNK) {
@@ -92,9 +97,11 @@ async function lookup(
       ? await byRanges(store, model, column, runs, opts)
       : pg
         ? await byLateral(store, model, column, chunk, opts)
-        : await byInList(store, model, column, chunk, opts);
+        : lower
+          ? await byValuesJoin(store, model, column, chunk, opts)
+          : await byInList(store, model, column, chunk, opts);
     // A loop, not push(...hits): a chunk may find more rows than a call takes arguments.
-    for (const hit of hits) out.push(hit);
+    for (const hit of hits) out.push(lower ? { key: String(hit.key).toLowerCase(), row: hit.row } : hit);
   }
   return out;
 }
@@ -137,6 +144,7 @@ async function byLateral(
   opts: LookupOptions,
 ): Promise<Hit[]> {
   const ref = opts.lower ? sql`lower(${sql.ref(column)})` : sql.ref(column);
+  const value = opts.lower ? sql`lower(u.v)` : sql`u.v`;
   const type = sql.raw(opts.lower ? "text" : arrayType(model, column));
   // LIMIT (or OFFSET 0) keeps the planner from flattening the subquery into a hash join over
   // the whole table, which is what it does with a plain join.
@@ -146,11 +154,31 @@ async function byLateral(
     Record<string, any>
   >`select u.i as "relo_i", t.* from unnest(${values}::${type}[])
     with ordinality as u(v, i) cross join lateral
-    (select ${selected(opts)} from ${sql.table(model.table)} where ${ref} = u.v${first}) as t`.execute(
+    (select ${selected(opts)} from ${sql.table(model.table)} where ${ref} = ${value}${first}) as t`.execute(
     store.db,
   );
   return rows.map((row) => {
     const key = values[Number(row.relo_i) - 1];
+    delete row.relo_i;
+    return { key, row };
+  });
+}
+
+/** Case-insensitive values joined against the table, so each hit names the value it matched. */
+async function byValuesJoin(
+  store: Store,
+  model: ModelDef,
+  column: string,
+  values: unknown[],
+  opts: LookupOptions,
+): Promise<Hit[]> {
+  const rows = sql.join(values.map((v, i) => sql`(${sql.lit(i)}, ${v})`));
+  const columns = opts.columns ? sql.join(opts.columns.map((c) => sql.ref(`t.${c}`))) : sql`t.*`;
+  const { rows: found } = await sql<Record<string, any>>`with u(relo_i, v) as (values ${rows})
+    select u.relo_i as "relo_i", ${columns} from u join ${sql.table(model.table)} as t
+    on lower(t.${sql.ref(column)}) = lower(u.v)`.execute(store.db);
+  return found.map((row) => {
+    const key = values[Number(row.relo_i)];
     delete row.relo_i;
     return { key, row };
   });
@@ -163,7 +191,7 @@ async function byInList(
   values: unknown[],
   opts: LookupOptions,
 ): Promise<Hit[]> {
-  const ref = opts.lower ? sql`lower(${sql.ref(column)})` : sql.ref(column);
+  const ref = sql.ref(column);
   const { rows } = await sql<
     Record<string, any>
   >`select ${selected(opts)}, ${ref} as "relo_v" from ${sql.table(model.table)} where ${ref} in (${sql.join(values)})`.execute(
