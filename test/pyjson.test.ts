@@ -5,13 +5,15 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { parseLossless, stringifyLossless } from "../src/backup/lossless.js";
-import { dumpJson, PyNumber, pyFloat, reindentJson } from "../src/backup/pyjson.js";
+import { dumpJson, orjsonFloat, PyNumber, pyFloat, reindentJson } from "../src/backup/pyjson.js";
 
 function python(script: string, input: string): string {
   const r = spawnSync("python3", ["-c", script], { input, encoding: "utf8" });
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout;
 }
+
+const HAS_ORJSON = spawnSync("python3", ["-c", "import orjson"]).status === 0;
 
 /** Doubles across every magnitude, integral and not, both signs. */
 function samples(): number[] {
@@ -40,6 +42,39 @@ describe("Python JSON", () => {
     values.forEach((v, i) => {
       expect(pyFloat(v), String(v)).toBe(expected[i]);
     });
+  });
+
+  it("orjsonFloat writes floats as orjson does (the encrypted export's payload)", () => {
+    // From orjson 3.8 (orjson.dumps of each value).
+    const table: [number, string][] = [
+      [1e16, "1e16"],
+      [1.5e-7, "1.5e-7"],
+      [-1e20, "-1e20"],
+      [100, "100.0"],
+      [1e-4, "0.0001"],
+      [1e-5, "0.00001"],
+      [1.234e-5, "0.00001234"],
+      [9.99e-6, "9.99e-6"],
+      [1.2345678901234568e17, "1.2345678901234568e17"],
+      [1e15, "1000000000000000.0"],
+      [5e-324, "5e-324"],
+      [-0, "-0.0"],
+      [12345.678, "12345.678"],
+      [Number.NaN, "null"],
+    ];
+    for (const [v, text] of table) expect(orjsonFloat(v), String(v)).toBe(text);
+  });
+
+  it.skipIf(!HAS_ORJSON)("orjsonFloat is what orjson.dumps writes for every sample", () => {
+    const values = samples().filter((v) => !Number.isInteger(v) || Math.abs(v) < 2 ** 63);
+    const expected = python(
+      "import json,sys,orjson\nfor v in json.load(sys.stdin): print(orjson.dumps(float(v)).decode())",
+      `[${values.map((v) => (Object.is(v, -0) ? "-0.0" : JSON.stringify(v))).join(",")}]`,
+    ).split("\n");
+    values.forEach((v, i) => {
+      expect(orjsonFloat(v), String(v)).toBe(expected[i]);
+    });
+    expect(reindentJson("[1e16, 1.5e-07, 0.00001, 100.0, 7]", null, 0)).toBe("[1e16,1.5e-7,0.00001,100.0,7]");
   });
 
   it("dumpJson and reindentJson write what json.dumps(indent=2) writes", () => {

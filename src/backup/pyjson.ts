@@ -68,6 +68,28 @@ export function pyFloat(n: number): string {
 }
 
 /**
+ * orjson's float text (the encrypted export's payload): shortest round-trip digits, positional
+ * from 1e-5 up to 1e16, otherwise `1e16`, `1.5e-7` (no `+`, no padding). Python's `json` differs in
+ * both: exponent form below 1e-4, and `1e+16`, `1.5e-07`. orjson writes NaN and infinities as null.
+ */
+export function orjsonFloat(n: number): string {
+  if (!Number.isFinite(n)) return "null";
+  if (n === 0) return Object.is(n, -0) ? "-0.0" : "0.0";
+  const sign = n < 0 ? "-" : "";
+  const [mantissa, exp] = Math.abs(n).toExponential().split("e");
+  const digits = mantissa.replace(".", "");
+  // `point`: where the decimal point goes, counted from the first digit.
+  const point = Number(exp) + 1;
+  if (point > 0 && point <= 16) {
+    if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}.0`;
+    return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+  }
+  if (point > -5 && point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  return `${sign}${m}e${point - 1}`;
+}
+
+/**
  * A JavaScript number as Python writes the value it came from: integral values as ints (a float
  * with an integral value arrives as a PyNumber instead), everything else as Python's float repr.
  */
@@ -139,7 +161,7 @@ const ASCII_SAFE = /^[\x20-\x7e]*$/;
 /**
  * Re-lays out JSON text the way `dumpJson` would write its value, without building the value:
  * Python's indentation, separators and ASCII escaping; a number with a fraction or an exponent
- * is a float (`pyFloat`), any other keeps its digits. Export uses it on stored JSON columns.
+ * is a float (`pyFloat`, or `orjsonFloat` for compact output), any other keeps its digits. Export uses it on stored JSON columns.
  * `level` is the nesting level the value starts at. A null `indent` writes compact JSON with raw
  * UTF-8 strings, as the orjson payload of an encrypted export is.
  */
@@ -195,7 +217,8 @@ export function reindentJson(text: string, indent: number | null, level: number)
       const m = NUMBER_TOKEN.exec(text);
       if (!m) throw new SyntaxError(`unexpected ${JSON.stringify(c)} at ${i} in stored JSON`);
       const token = m[0];
-      out += /[.eE]/.test(token) ? pyFloat(Number(token)) : token;
+      if (!/[.eE]/.test(token)) out += token;
+      else out += indent === null ? orjsonFloat(Number(token)) : pyFloat(Number(token));
       i += token.length;
     }
   }

@@ -6,7 +6,7 @@
  */
 import type { FieldDef, ModelDef } from "../../models/types.js";
 import { stringifyLossless } from "../lossless.js";
-import { asciiString, pyFloat, pyNumber, reindentJson } from "../pyjson.js";
+import { asciiString, orjsonFloat, pyFloat, pyNumber, reindentJson } from "../pyjson.js";
 
 type Format = (value: unknown) => string;
 
@@ -18,7 +18,7 @@ function formatter(field: FieldDef, indent: number | null): Format {
     case "bigint":
       return (v) => pyNumber(v as number);
     case "float":
-      return (v) => pyFloat(v as number);
+      return indent === null ? (v) => orjsonFloat(v as number) : (v) => pyFloat(v as number);
     case "bool":
       return (v) => (v ? "true" : "false");
     case "json":
