@@ -443,7 +443,7 @@ describe("values sanitize keeps", () => {
     );
   });
 
-  it("include options, except values whose key names a secret or an address", async () => {
+  it("include options, except values whose key names a secret, a URL or an address", async () => {
     const rows = [
       { model: "sentry.option", pk: 1, fields: { key: "mail.password", value: '"hunter2-hunter2"' } },
       { model: "sentry.option", pk: 2, fields: { key: "system.admin-email", value: '"root@corp.example"' } },
@@ -453,6 +453,11 @@ describe("values sanitize keeps", () => {
         fields: { project: 1, key: "sentry:token", value: "abcdef0123456789" },
       },
       { model: "sentry.option", pk: 4, fields: { key: "system.url-prefix", value: '"https://sentry.corp"' } },
+      {
+        model: "sentry.projectoption",
+        pk: 5,
+        fields: { project: 1, key: "sentry:token_header", value: '"X-Token"' },
+      },
     ];
     const out = JSON.parse((await sanitize(JSON.stringify(rows))).out) as Row[];
     const password = JSON.parse(out[0].fields.value);
@@ -461,7 +466,10 @@ describe("values sanitize keeps", () => {
     expect(JSON.parse(out[1].fields.value)).toMatch(/^[^@]{4}@[^@]{12}$/);
     expect(out[2].fields.value).toMatch(/^[0-9a-f]{16}$/);
     expect(out[2].fields.value).not.toBe("abcdef0123456789");
-    expect(out[3].fields.value).toBe('"https://sentry.corp"');
+    expect(JSON.parse(out[3].fields.value)).toMatch(/^[a-z]{5}:\/\/[a-z]{6}\.[a-z]{4}$/);
+    expect(out[3].fields.value).not.toContain("sentry.corp");
+    // The name of the header a token comes in is not a secret.
+    expect(out[4].fields.value).toBe('"X-Token"');
   });
 });
 

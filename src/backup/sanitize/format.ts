@@ -4,24 +4,9 @@
  * `{}` and `[]`) or compact for an encrypted one; raw UTF-8 in both; Python floats in orjson's
  * (ryu's) notation, which differs from `json.dumps` (`1e16`, `1.5e-7`, `0.00001`).
  */
+import { orjsonFloat } from "../pyjson.js";
 
-/** A float as orjson writes it: shortest digits, positional from 1e-5 up to 1e16. */
-export function orjsonFloat(n: number): string {
-  if (!Number.isFinite(n)) return "null"; // orjson writes NaN and infinities as null
-  if (n === 0) return Object.is(n, -0) ? "-0.0" : "0.0";
-  const sign = n < 0 ? "-" : "";
-  const [mantissa, exponent] = Math.abs(n).toExponential().split("e");
-  const digits = mantissa.replace(".", "");
-  const e = Number(exponent);
-  const point = e + 1; // digits before the decimal point in positional notation
-  if (point > 16 || point <= -5) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    return `${sign}${m}e${e}`;
-  }
-  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
-  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}.0`;
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-}
+export { orjsonFloat };
 
 /** A number lexeme from the input, as orjson writes the value Python parsed from it. */
 export function orjsonNumber(lexeme: string): string {

@@ -6,7 +6,8 @@
  *
  * Unlike Sentry, relo also keeps replacements distinct: a new value is redrawn while it equals
  * the original or a replacement already given to another original, so unique fields stay unique
- * (two users' addresses never collapse into one). It also keeps one table per kind of value
+ * (two users' addresses never collapse into one), and strings distinct ignoring letter case too,
+ * as addresses and usernames are compared (see `Interner`). It also keeps one table per kind of value
  * (strings, names, IPs, UUIDs), so a name never becomes a random string or the other way round,
  * and every replacement keeps its field's length limit.
  */
@@ -15,33 +16,96 @@ import type { Random } from "./random.js";
 import { urlparse, urlunparse } from "./url.js";
 import { ADJECTIVES, ANIMALS } from "./words.js";
 
-/** How many times a replacement is redrawn before a repeat is accepted (tiny value spaces). */
+/** How many draws must differ from the original before it may keep its value (tiny spaces). */
 const ATTEMPTS = 100;
+/** Random draws of a string before its replacement ends in a counter instead (a full space). */
+const DRAWS = 2 * ATTEMPTS;
 
-/** Original → replacement, plus every replacement handed out. */
+/**
+ * Original → replacement, plus every replacement handed out. A new replacement is redrawn until
+ * no other original has it, so distinct originals never share one: `make(attempt)` must widen
+ * its range with `attempt` where the range may run out.
+ *
+ * A caseless interner (strings) also compares ignoring letter case, as Sentry and relo's import
+ * compare addresses and usernames: distinct originals get replacements that differ ignoring
+ * case, and an original that differs from an earlier one only in case gets that one's
+ * replacement in its own case (`Alice` → `Qbhzc` after `alice` → `qbhzc`).
+ */
 class Interner {
   private readonly table = new Map<string, string>();
+  /** Every replacement handed out, lower-cased when caseless. */
   private readonly used = new Set<string>();
+  /** Lower-cased original → the replacement of the first original with that spelling (caseless). */
+  private readonly firsts = new Map<string, string>();
+  /** Replacements made by recasing a first one (they share its `used` entry). */
+  private readonly recast = new Set<string>();
 
-  /**
-   * The replacement of `old`, made by `make(attempt)` the first time. A repeat is redrawn up to
-   * 2 * ATTEMPTS times, or for as long as it takes when `make` widens its range with `attempt`.
-   */
-  get(old: string, make: (attempt: number) => string, widens = false): string {
+  constructor(private readonly caseless = false) {}
+
+  /** The replacement of `old`, made by `make(attempt)` the first time. */
+  get(old: string, make: (attempt: number) => string): string {
     if (old === "") return "";
     const known = this.table.get(old);
     if (known !== undefined) return known;
-    let candidate = make(0);
-    // Redrawn while it repeats another replacement or, for the first ATTEMPTS draws, the original
-    // (in a tiny space that may be the only value left).
-    for (let attempt = 1; this.used.has(candidate) || (candidate === old && attempt <= ATTEMPTS); attempt++) {
-      if (attempt >= 2 * ATTEMPTS && !widens) break;
-      candidate = make(attempt);
-    }
-    this.table.set(old, candidate);
-    this.used.add(candidate);
+    const replacement = this.sibling(old) ?? this.draw(old, make);
+    this.table.set(old, replacement);
+    return replacement;
+  }
+
+  private fold(text: string): string {
+    return this.caseless ? text.toLowerCase() : text;
+  }
+
+  /**
+   * For an original equal ignoring case to an earlier one, that one's replacement in this one's
+   * case; null when there is none, or when recasing cannot tell the two apart (the letters that
+   * differ in case fall on digits or symbols).
+   */
+  private sibling(old: string): string | null {
+    if (!this.caseless) return null;
+    const first = this.firsts.get(old.toLowerCase());
+    if (first === undefined) return null;
+    const candidate = withCaseOf(first, old);
+    if (candidate === first || this.recast.has(candidate)) return null;
+    this.recast.add(candidate);
     return candidate;
   }
+
+  /**
+   * A fresh replacement: redrawn while another original has it or, for the first ATTEMPTS draws,
+   * while it is the original (in a tiny space that may be the only value left).
+   */
+  private draw(old: string, make: (attempt: number) => string): string {
+    const folded = this.fold(old);
+    let candidate = make(0);
+    for (let attempt = 1; ; attempt++) {
+      const key = this.fold(candidate);
+      if (!this.used.has(key) && (key !== folded || attempt > ATTEMPTS)) break;
+      candidate = make(attempt);
+    }
+    this.used.add(this.fold(candidate));
+    if (this.caseless && !this.firsts.has(folded)) this.firsts.set(folded, candidate);
+    return candidate;
+  }
+}
+
+/** `text` with the letter case of `model`, character by character (caseless ones as in `text`). */
+export function withCaseOf(text: string, model: string): string {
+  const shape = [...model];
+  return [...text]
+    .map((c, i) => {
+      const m = shape[i] ?? "";
+      if (m !== m.toLowerCase()) return c.toUpperCase();
+      if (m !== m.toUpperCase()) return c.toLowerCase();
+      return c;
+    })
+    .join("");
+}
+
+/** `base` with its end replaced by the counter `n` (base 36), longer only when it must be. */
+function numbered(base: string, n: number): string {
+  const tag = n.toString(36);
+  return base.slice(0, Math.max(0, base.length - tag.length)) + tag;
 }
 
 const UPPER_HEX = "ABCDEF";
@@ -88,6 +152,9 @@ export function slugify(value: string): string {
     .replace(/^[-_]+|[-_]+$/g, "");
 }
 
+/** An address in free text: no spaces, brackets, quotes, separators or `/` on either side. */
+const ADDRESS = /[^\s@<>()[\]{},;:"'`\\/]+@[^\s@<>()[\]{},;:"'`\\/]+/g;
+
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const UUID_TEXT =
   /^(?:urn:uuid:)?\{?([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})\}?$/;
@@ -98,7 +165,7 @@ export function isUuid(text: string): boolean {
 }
 
 export class Mappers {
-  private readonly strings = new Interner();
+  private readonly strings = new Interner(true);
   private readonly names = new Interner();
   private readonly ips = new Interner();
   private readonly uuids = new Interner();
@@ -107,9 +174,19 @@ export class Mappers {
 
   constructor(private readonly random: Random) {}
 
-  /** A random string shaped like `old` (see `randomLike`), or `generate`'s value for it. */
+  /**
+   * A random string shaped like `old` (see `randomLike`), or `generate`'s value for it. When
+   * DRAWS draws found only values other originals have (a space too small for all of them), the
+   * last draw's end becomes a counter, so the replacement still differs from all others.
+   */
   string(old: string, generate?: () => string): string {
-    return this.strings.get(old, generate ?? (() => randomLike(old, this.random)));
+    const draw = generate ?? (() => randomLike(old, this.random));
+    let last = "";
+    return this.strings.get(old, (attempt) => {
+      if (attempt >= DRAWS) return numbered(last, attempt - DRAWS + 1);
+      last = draw();
+      return last;
+    });
   }
 
   /** An address whose local part and domain are mapped separately, so domains stay shared. */
@@ -117,6 +194,18 @@ export class Mappers {
     const at = old.indexOf("@");
     if (at <= 0 || at !== old.lastIndexOf("@") || at === old.length - 1) return this.string(old);
     return `${this.string(old.slice(0, at))}@${this.string(old.slice(at + 1))}`;
+  }
+
+  /**
+   * `text` with every address in it (`alice@corp.com`, without the brackets, quotes or final
+   * dot around it) mapped by `email`, so it matches the same address elsewhere in the export.
+   */
+  addresses(text: string): string {
+    return text.replace(ADDRESS, (found) => {
+      const address = found.replace(/\.+$/, "");
+      if (address.endsWith("@")) return found;
+      return this.email(address) + found.slice(address.length);
+    });
   }
 
   /** A random IPv4 for an IPv4, a random IPv6 for an IPv6, else a random string. */
@@ -177,14 +266,10 @@ export class Mappers {
    */
   name(old: string): string {
     const letters = Math.max([...old].length, 3);
-    return this.names.get(
-      old,
-      (attempt) => {
-        const name = this.petname(letters + Math.floor(attempt / 20));
-        return attempt >= 400 ? `${name} ${attempt - 399}` : name;
-      },
-      true,
-    );
+    return this.names.get(old, (attempt) => {
+      const name = this.petname(letters + Math.floor(attempt / 20));
+      return attempt >= 400 ? `${name} ${attempt - 399}` : name;
+    });
   }
 
   /**

@@ -17,6 +17,7 @@ import { registry } from "../../models/registry.js";
 import type { FieldDef, ModelDef } from "../../models/types.js";
 import type { DatetimeMap } from "./datetimes.js";
 import { parseDatetime } from "./datetimes.js";
+import { mapJsonStrings } from "./json-strings.js";
 import type { Mappers } from "./mappers.js";
 
 /** A value a rule puts in place of a field's original. */
@@ -31,6 +32,8 @@ export type NewValue =
 export interface RowEdit {
   /** The original value of a field (undefined when the row does not have it). */
   get(field: string): unknown;
+  /** The original value's JSON text, as the export holds it (undefined when absent). */
+  text(field: string): string | undefined;
   set(field: string, value: NewValue): void;
 }
 
@@ -196,40 +199,117 @@ function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-const SECRET_OPTION = /password|secret|token|private|signing|api[-_.]?key|dsn/i;
-const EMAIL_OPTION = /e-?mail|mail\.from|mail\.username/i;
+/** What an option value holds, by its key. */
+type OptionKind = "address" | "url" | "secret";
+
+const ADDRESS_OPTION = /e-?mail|mail\.from/;
+const SECRET_OPTION = /password|passwd|secret|token|private|signing|credential|username|api[-_.]?key|dsn/;
+const URL_WORDS = new Set(["url", "urls", "uri", "uris"]);
+
+/**
+ * The kind of value an option's key names: an address (`system.admin-email`, `mail.from`), a URL
+ * or webhook (`slack:webhook`, `system.url-prefix`, `webhooks:urls`), or a secret: a password,
+ * secret, token, username, DSN, or a key (`segment:write_key`, `pagerduty:service_key`,
+ * `opsgenie:api_key`, `github-app.private-key`). Null for an option sanitize keeps.
+ */
+export function optionKind(key: string): OptionKind | null {
+  const k = key.toLowerCase();
+  const words = k.split(/[^a-z0-9]+/).filter((w) => w !== "");
+  const last = words.at(-1) ?? "";
+  if (ADDRESS_OPTION.test(k)) return "address";
+  // The name of the header a token comes in (`sentry:token_header`), not a secret.
+  if (last === "header") return null;
+  if (k.includes("webhook") || words.some((w) => URL_WORDS.has(w))) return "url";
+  if (SECRET_OPTION.test(k) || /keys?$/.test(last)) return "secret";
+  return null;
+}
+
+/** How each string in a value of `kind` is replaced. */
+function optionMapper(kind: OptionKind, mappers: Mappers): (s: string) => string {
+  if (kind === "address") return (s) => mappers.addresses(s);
+  // Each URL of a list (`webhooks:urls` holds one per line); a value without a host as a string.
+  if (kind === "url") return (s) => s.replace(/\S+/g, (piece) => mappers.url(piece));
+  // A username may be an address: mapped as one, it matches the same address elsewhere.
+  return (s) => (/^[^\s@]+@[^\s@]+$/.test(s) ? mappers.email(s) : mappers.string(s));
+}
 
 /**
  * relo's addition for option rows (instance, organization, project, user and template options):
- * a string value whose key names a secret (`mail.password`, `sentry:token`, ...) is randomized,
- * one whose key names an address (`system.admin-email`, `mail.from`) mapped as an address. Values
- * stored as JSON text (`"\"value\""`) keep that form.
+ * the strings of a value whose key names an address, a URL or a secret (`optionKind`) are
+ * replaced. The value keeps its form: JSON text in a string (`"\"value\""`, `"[\"a\"]"`) stays
+ * JSON text, a JSON value stays one, and in either only string values change (object keys,
+ * `true`, `null` and, unless the key names a secret, numbers stay).
  */
 const optionValueRule: Rule = {
   fields: ["value"],
   apply(row, ctx) {
     const key = row.get("key");
+    const kind = typeof key === "string" ? optionKind(key) : null;
+    if (kind === null) return;
+    const map = optionMapper(kind, ctx.mappers);
     const value = row.get("value");
-    if (typeof key !== "string" || typeof value !== "string") return;
-    const map = EMAIL_OPTION.test(key)
-      ? (s: string) => ctx.mappers.email(s)
-      : SECRET_OPTION.test(key)
-        ? (s: string) => ctx.mappers.string(s)
-        : null;
-    if (!map) return;
-    const inner = jsonStringIn(value);
-    row.set("value", str(inner === null ? map(value) : JSON.stringify(map(inner))));
+    if (typeof value === "string") {
+      const mapped = mapOptionText(value, map, kind === "secret");
+      if (mapped !== value) row.set("value", str(mapped));
+    } else if (value !== null && typeof value === "object") {
+      const text = row.text("value") as string;
+      const mapped = mapJsonStrings(text, map);
+      if (mapped !== text) row.set("value", { kind: "json", text: mapped });
+    }
   },
 };
 
-/** The string a JSON text holds, when the text is a JSON string literal. */
-function jsonStringIn(text: string): string | null {
-  if (!text.startsWith('"')) return null;
+/** An option value held as a string: JSON text (its strings mapped) or plain text (mapped). */
+function mapOptionText(value: string, map: (s: string) => string, numbers: boolean): string {
+  let parsed: unknown;
   try {
-    const v = JSON.parse(text);
-    return typeof v === "string" ? v : null;
+    parsed = JSON.parse(value);
   } catch {
-    return null;
+    return map(value);
+  }
+  if (typeof parsed === "string") {
+    const mapped = map(parsed);
+    return mapped === parsed ? value : JSON.stringify(mapped);
+  }
+  if (parsed !== null && typeof parsed === "object") return mapJsonStrings(value, map);
+  return typeof parsed === "number" && numbers ? map(value) : value;
+}
+
+/** A rules line's file matcher (`path:`, `codeowners:`, `module:`), plain or quoted. */
+const FILE_MATCHER = /^([ \t]*(?:path|codeowners|module):(?:"(?:[^"\\]|\\.)*"|\S*))?(.*)$/gm;
+
+/**
+ * relo's addition for ownership rules: the addresses in the rules text (`path:src/*
+ * alice@corp.com #team`; a file matcher, which may name a file like `icon@2x.png`, is kept) and
+ * the owners' `identifier`s in the parsed schema are mapped as addresses, so they still match
+ * their users' new addresses.
+ */
+const ownershipRules: Rule[] = [
+  stringRule("raw", (old, ctx) =>
+    old.replace(FILE_MATCHER, (_, matcher = "", rest: string) => matcher + ctx.mappers.addresses(rest)),
+  ),
+  {
+    fields: ["schema"],
+    apply(row, ctx) {
+      const text = row.text("schema");
+      if (text === undefined) return;
+      const owners = (s: string, key: string | null) => (key === "identifier" ? ctx.mappers.addresses(s) : s);
+      // A schema held as a string of JSON text is read inside that string.
+      const inner = (s: string, key: string | null) =>
+        key === null && isJsonText(s) ? mapJsonStrings(s, owners) : owners(s, key);
+      const mapped = mapJsonStrings(text, inner);
+      if (mapped !== text) row.set("schema", { kind: "json", text: mapped });
+    },
+  },
+];
+
+/** Whether `s` parses as JSON. */
+function isJsonText(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -274,6 +354,7 @@ const OVERRIDES: Record<string, Rule[]> = {
   "sentry.lostpasswordhash": [rules.string("hash")],
   "sentry.apigrant": [rules.string("code")],
   "sentry.authprovider": [rules.json("config", "{}")],
+  "sentry.projectownership": ownershipRules,
   "sentry.option": [optionValueRule],
   "sentry.controloption": [optionValueRule],
   "sentry.organizationoption": [optionValueRule],

@@ -100,6 +100,10 @@ function applyRules(entry: Entry, rules: Rule[], ctx: RuleContext): Map<string, 
   const changes = new Map<string, NewValue>();
   const row = {
     get: (field: string) => (Object.hasOwn(entry.fields, field) ? entry.fields[field] : undefined),
+    text: (field: string) => {
+      const span = entry.fieldSpans.get(field);
+      return span && entry.text.slice(span.start, span.end);
+    },
     set: (field: string, value: NewValue) => void changes.set(field, value),
   };
   for (const rule of rules) rule.apply(row, ctx);
