@@ -4,6 +4,7 @@
 // so relo re-runs itself with one unless the caller chose a heap size already.
 // RELO_HEAP_MB sets the cap (0: no cap).
 import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const heapMb = process.env.RELO_HEAP_MB ?? "160";
@@ -24,9 +25,15 @@ if (chosen || heapMb === "0") {
     ],
     { stdio: "inherit" },
   );
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
+  const forward = (sig) => child.kill(sig);
+  for (const sig of signals) process.on(sig, forward);
   child.on("exit", (code, signal) => {
-    if (signal) process.kill(process.pid, signal);
-    else process.exit(code ?? 1);
+    if (!signal) process.exit(code ?? 1);
+    // End as the child did. Our own handlers would catch the re-raised signal (and relo would
+    // exit 0), so they go first; 128 + its number is the shell's status if it still arrives late.
+    for (const sig of signals) process.off(sig, forward);
+    process.kill(process.pid, signal);
+    process.exit(128 + (constants.signals[signal] ?? 0));
   });
 }

@@ -3,6 +3,7 @@
  * (the `pretty()` text printed on stderr and the findings-file JSON).
  */
 import { writeFileSync } from "node:fs";
+import { ReloError } from "./errors.js";
 import { dumpJson } from "./pyjson.js";
 
 /** Names a row: its model and 1-based ordinal within that model (null when unknown). */
@@ -43,5 +44,10 @@ export function findingsJson(findings: Finding[]): string {
 }
 
 export function writeFindingsFile(path: string, findings: Finding[]): void {
-  writeFileSync(path, findingsJson(findings));
+  try {
+    writeFileSync(path, findingsJson(findings));
+  } catch (err) {
+    // A path mistake (the CLI checks the path first, but it can change meanwhile): one line, no trace.
+    throw new ReloError(`cannot write the findings file ${path}: ${(err as Error).message}`);
+  }
 }

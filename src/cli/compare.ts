@@ -9,6 +9,7 @@ import { InputError } from "../backup/errors.js";
 import { prettyFinding, writeFindingsFile } from "../backup/findings.js";
 import { openSource, readEntries } from "../backup/reader.js";
 import { addDecryptOptions, type PlainInput, plainInput } from "./backup-crypto.js";
+import { checkWritable } from "./destination.js";
 
 export function compareCommand() {
   const cmd = new Command("compare")
@@ -20,6 +21,8 @@ export function compareCommand() {
   addDecryptOptions(cmd, "right");
   return cmd.action(async (leftPath, rightPath, o) => {
     const opts = o as Record<string, unknown>;
+    // Checked first: the findings are written only after both exports have been read.
+    if (o.findingsFile) checkWritable(o.findingsFile, "--findings-file");
     const inputs: PlainInput[] = [];
     try {
       inputs.push(await plainInput(leftPath, opts, "left"));

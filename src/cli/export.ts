@@ -9,9 +9,10 @@ import { exportScope } from "../backup/export/run.js";
 import { prettyFinding, writeFindingsFile } from "../backup/findings.js";
 import type { Scope } from "../models/types.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
+import type { Store } from "../store/types.js";
 import { DB_HELP, parseCsv, usernameSelection } from "./args.js";
 import { addEncryptOptions, encryptorFromOptions } from "./backup-crypto.js";
-import { encryptedDestination, openDestination } from "./destination.js";
+import { checkWritable, encryptedDestination, openDestination } from "./destination.js";
 import { makePrinter, startTicker } from "./output.js";
 
 interface CommonOpts {
@@ -31,8 +32,10 @@ async function runExport(dest: string, scope: Scope, opts: CommonOpts, filterBy:
     }
   }
   const encryptor = encryptorFromOptions(opts as unknown as Record<string, unknown>);
-  const store = await openStore(resolveDatabaseUrl(opts.db));
+  // Path mistakes fail here, before the database is opened or anything is written.
+  if (opts.findingsFile) checkWritable(opts.findingsFile, "--findings-file");
   const out = encryptor ? encryptedDestination(dest, encryptor) : openDestination(dest);
+  let store: Store | null = null;
   let written = 0;
   // On stderr: stdout may carry the export.
   const stopTicker = startTicker(
@@ -40,6 +43,7 @@ async function runExport(dest: string, scope: Scope, opts: CommonOpts, filterBy:
     (secs) => `Still exporting: ${secs.toFixed(2)} seconds elapsed (${written} rows written).`,
   );
   try {
+    store = await openStore(resolveDatabaseUrl(opts.db));
     const result = await exportScope(store, out.stream, {
       scope,
       filterBy,
@@ -60,9 +64,10 @@ async function runExport(dest: string, scope: Scope, opts: CommonOpts, filterBy:
       if (opts.findingsFile) writeFindingsFile(opts.findingsFile, [err.finding]);
       process.stderr.write(`\n\n${prettyFinding(err.finding)}\n`);
     }
-    throw err;
+    throw out.failure() ?? err;
   } finally {
-    await store.close();
+    // An open PostgreSQL pool would keep relo running after the error.
+    await store?.close();
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
+import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
 import { privateTempDir } from "../backup/crypto/tempdir.js";
@@ -37,42 +38,53 @@ export function sanitizeCommand() {
   addEncryptOptions(cmd);
   return cmd.action(async (dest, o) => {
     const encryptor = encryptorFromOptions(o);
-    const input = await plainInput(o.src, o);
+    // A wrong DEST fails here, before the input is decrypted or read.
+    const out = encryptor ? encryptedDestination(dest, encryptor) : openDestination(dest);
     try {
-      const source = await rereadable(input.path);
-      const out = encryptor ? encryptedDestination(dest, encryptor) : openDestination(dest);
-      let pass = 1;
-      let entries = 0;
-      // The first pass checks the input, the second writes.
-      const stopTicker = startTicker(
-        (text) => process.stderr.write(`${text}\n`),
-        (secs) =>
-          `Still sanitizing: ${secs.toFixed(0)} seconds elapsed, pass ${pass} of 2, ${entries} entries.`,
-      );
-      try {
-        const result = await sanitizeExport(source, out.stream, {
-          daysOffset: o.daysOffset,
-          compact: !!encryptor,
-          onProgress: (p, n) => {
-            pass = p;
-            entries = n;
-          },
-        });
-        await out.commit();
-        stopTicker();
-        process.stderr.write(`${summary(result, dest)}\n`);
-      } catch (err) {
-        stopTicker();
-        await out.abort();
-        if (err instanceof JsonSyntaxError) throw new InputError(`Invalid JSON: ${err.message}`, err.offset);
-        throw err;
-      } finally {
-        source.dispose();
-      }
-    } finally {
-      input.cleanup();
+      const result = await sanitizeInto(out.stream, o, !!encryptor);
+      await out.commit();
+      process.stderr.write(`${summary(result, dest)}\n`);
+    } catch (err) {
+      await out.abort();
+      if (err instanceof JsonSyntaxError) throw new InputError(`Invalid JSON: ${err.message}`, err.offset);
+      throw out.failure() ?? err;
     }
   });
+}
+
+/** Reads `--src` (decrypting it first if asked) and writes its sanitized entries to `stream`. */
+async function sanitizeInto(
+  stream: Writable,
+  o: { src: string; daysOffset: number },
+  compact: boolean,
+): Promise<SanitizeResult> {
+  const input = await plainInput(o.src, o);
+  try {
+    const source = await rereadable(input.path);
+    let pass = 1;
+    let entries = 0;
+    // The first pass checks the input, the second writes.
+    const stopTicker = startTicker(
+      (text) => process.stderr.write(`${text}\n`),
+      (secs) =>
+        `Still sanitizing: ${secs.toFixed(0)} seconds elapsed, pass ${pass} of 2, ${entries} entries.`,
+    );
+    try {
+      return await sanitizeExport(source, stream, {
+        daysOffset: o.daysOffset,
+        compact,
+        onProgress: (p, n) => {
+          pass = p;
+          entries = n;
+        },
+      });
+    } finally {
+      stopTicker();
+      source.dispose();
+    }
+  } finally {
+    input.cleanup();
+  }
 }
 
 /**

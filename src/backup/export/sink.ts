@@ -19,15 +19,15 @@ export class Sink {
   /** Adds text; returns true when the caller should `await flush()` before writing more. */
   write(text: string): boolean {
     // A UTF-16 unit takes at most 3 UTF-8 bytes.
-    if (text.length * 3 > BLOCK - this.used) {
-      if (text.length * 3 > BLOCK) {
-        this.pending.push(Buffer.from(text, "utf8"));
-        return true;
-      }
-      this.pending.push(this.take());
+    if (text.length * 3 <= BLOCK - this.used) {
+      this.used += this.block.write(text, this.used, "utf8");
+      return this.pending.length > 0;
     }
-    this.used += this.block.write(text, this.used, "utf8");
-    return this.pending.length > 0;
+    // The block's text comes first, whether the new text fits a fresh block or needs its own buffer.
+    if (this.used > 0) this.pending.push(this.take());
+    if (text.length * 3 > BLOCK) this.pending.push(Buffer.from(text, "utf8"));
+    else this.used = this.block.write(text, 0, "utf8");
+    return true;
   }
 
   private pending: Buffer[] = [];
@@ -45,11 +45,19 @@ export class Sink {
     const buffers = this.pending;
     this.pending = [];
     for (const buf of buffers) {
+      failIfDestroyed(this.out);
       this.bytes += buf.length;
       if (!this.out.write(buf)) await waitForDrain(this.out);
     }
   }
 }
+
+/** A destroyed stream emits no more events, so waiting on it would never end. */
+function failIfDestroyed(out: Writable): void {
+  if (out.destroyed) throw out.errored ?? new Error(CLOSED);
+}
+
+const CLOSED = "the destination closed before the export was written";
 
 function waitForDrain(out: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -61,9 +69,11 @@ function waitForDrain(out: Writable): Promise<void> {
       else resolve();
     };
     const onDrain = () => done();
-    const onClose = () => done(new Error("the destination closed before the export was written"));
+    const onClose = () => done(out.errored ?? new Error(CLOSED));
     out.once("drain", onDrain);
     out.once("error", done);
     out.once("close", onClose);
+    // It may have failed already (a file that could not be opened): its events are gone.
+    if (out.destroyed) done(out.errored ?? new Error(CLOSED));
   });
 }
