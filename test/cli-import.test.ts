@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { registry } from "../src/models/registry.js";
 import type { Store } from "../src/store/types.js";
@@ -239,6 +239,28 @@ describeEachDb("relo import CLI", (kind) => {
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(findings, "utf8")).toBe("[]");
     expect(await count(store, "sentry_organization")).toBe(2);
+  });
+
+  it("an unwritable --findings-file, --report-file or --mapping-file is one line, exit 1, before anything is imported", async () => {
+    const before = await snapshot(store, TABLES);
+    for (const flag of ["--findings-file", "--report-file", "--mapping-file"]) {
+      const path = join(tempPath("gone"), "out.json");
+      const r = await cli([
+        "import",
+        "organizations",
+        fixture("fresh-install.json"),
+        "--db",
+        db.url,
+        flag,
+        path,
+      ]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr.trim().split("\n")).toEqual([
+        `relo: error: cannot write ${flag} ${path}: directory ${dirname(path)} does not exist`,
+        "Nothing was changed.",
+      ]);
+      expect(await snapshot(store, TABLES)).toBe(before);
+    }
   });
 
   it("#49 --findings-file gets a one-element RpcImportError array on an import error", async () => {

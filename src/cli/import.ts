@@ -15,6 +15,7 @@ import type { Scope } from "../models/types.js";
 import { openStore, resolveDatabaseUrl } from "../store/open.js";
 import { DB_HELP, parseCsv, usernameSelection } from "./args.js";
 import { addDecryptOptions, plainInput } from "./backup-crypto.js";
+import { checkWritable } from "./destination.js";
 import { formatProblem, formatReport, makePrinter, type Printer } from "./output.js";
 import { PROGRESS_MODES, type ProgressMode, startProgress } from "./progress.js";
 
@@ -54,6 +55,10 @@ async function runImport(
   filterBy: Filter | null,
 ) {
   const printer = makePrinter({ silent: opts.silent, prompt: opts.prompt });
+  // Checked first: found unwritable after the commit, they would fail an import that succeeded.
+  if (opts.findingsFile) checkWritable(opts.findingsFile, "--findings-file");
+  if (opts.reportFile) checkWritable(opts.reportFile, "--report-file");
+  if (opts.mappingFile) checkWritable(opts.mappingFile, "--mapping-file");
   // A dry run deletes nothing, so there is nothing to confirm.
   if (scope === "Global" && !opts.dryRun && !(await printer.confirm(CLEAR_WARNING))) {
     printer.echo("Import cancelled.");
