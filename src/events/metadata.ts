@@ -1,8 +1,10 @@
 /**
  * What Sentry derives from an event for its issue: the metadata, title, culprit and location
- * (`materialize_metadata`), and the search message stored as the issue's message.
+ * (`materialize_metadata`), and the search message stored as the issue's message. Fields are
+ * read as normalize.ts leaves them, but any value of the wrong type only counts as absent, so
+ * deriving never fails; the culprit and message, which go to text columns, carry no NUL.
  */
-import { type EventData, isSyntheticException } from "./normalize.js";
+import { type EventData, isSyntheticException, stripNul } from "./normalize.js";
 
 /** Sentry's MAX_CULPRIT_LENGTH and SENTRY_MAX_MESSAGE_LENGTH. */
 const MAX_CULPRIT_LENGTH = 200;
@@ -33,20 +35,30 @@ function firstLine(value: string): string {
   return value.split(/\r?\n/)[0] ?? "";
 }
 
+/** `value` when it is a string, else "". */
+function text(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+function listOf(value: unknown): any[] {
+  return Array.isArray(value) ? value : [];
+}
+
 /** The exception an error's issue is about: the last real one (the outermost). */
 export function mainException(data: EventData): any {
-  const values: any[] = data.exception?.values ?? [];
+  const values = listOf(data.exception?.values);
   for (let i = values.length - 1; i >= 0; i--) if (!isSyntheticException(values[i])) return values[i];
   return undefined;
 }
 
 function frameCulprit(frame: any, platform: string): string {
-  const p = frame.platform || platform;
-  if (p === "objc" || p === "cocoa" || p === "native") return frame.function || "?";
-  const fileloc = frame.module || frame.filename;
+  const p = text(frame?.platform) || platform;
+  const fn = text(frame?.function) || "?";
+  if (p === "objc" || p === "cocoa" || p === "native") return fn;
+  const fileloc = text(frame?.module) || text(frame?.filename);
   if (!fileloc) return "";
-  if (p === "javascript" || p === "node") return `${frame.function || "?"}(${fileloc})`;
-  return `${truncate(fileloc, MAX_CULPRIT_LENGTH)} in ${frame.function || "?"}`;
+  if (p === "javascript" || p === "node") return `${fn}(${fileloc})`;
+  return `${truncate(fileloc, MAX_CULPRIT_LENGTH)} in ${fn}`;
 }
 
 /** The most relevant frame: the innermost in-app frame, else the innermost frame. */
@@ -56,9 +68,9 @@ function crashFrame(frames: any[]): any {
 }
 
 function stacktraces(data: EventData): any[] {
-  const values: any[] = data.exception?.values ?? [];
+  const values = listOf(data.exception?.values);
   if (values.length > 0) return [values[values.length - 1]?.stacktrace];
-  return [data.stacktrace, ...(data.threads?.values ?? []).map((t: any) => t?.stacktrace)];
+  return [data.stacktrace, ...listOf(data.threads?.values).map((t: any) => t?.stacktrace)];
 }
 
 /** Sentry's generate_culprit. */
@@ -70,7 +82,7 @@ function generateCulprit(data: EventData): string {
     culprit = frameCulprit(crashFrame(frames), data.platform);
     if (culprit) break;
   }
-  if (!culprit && typeof data.request?.url === "string") culprit = data.request.url;
+  if (!culprit) culprit = text(data.request?.url);
   return truncate(culprit, MAX_CULPRIT_LENGTH);
 }
 
@@ -84,21 +96,22 @@ function errorMetadata(data: EventData): Record<string, unknown> {
   const exc = mainException(data);
   if (!exc) return {};
   const meta: Record<string, unknown> = {
-    type: truncate(exc.type || "Error", 128),
-    value: truncate(typeof exc.value === "string" ? exc.value : "", 1024),
+    type: truncate(text(exc.type) || "Error", 128),
+    value: truncate(text(exc.value), 1024),
   };
-  const frames: any[] = exc.stacktrace?.frames ?? [];
+  const frames = listOf(exc.stacktrace?.frames);
   if (frames.length > 0) {
     const frame = crashFrame(frames);
-    if (frame?.filename || frame?.abs_path) meta.filename = frame.filename || frame.abs_path;
-    if (frame?.function) meta.function = frame.function;
+    const filename = text(frame?.filename) || text(frame?.abs_path);
+    if (filename) meta.filename = filename;
+    if (text(frame?.function)) meta.function = frame.function;
     meta.in_app_frame_mix = frameMix(frames);
   }
   return meta;
 }
 
 export function messageOf(data: EventData): string {
-  return data.logentry?.formatted || data.logentry?.message || "";
+  return text(data.logentry?.formatted) || text(data.logentry?.message);
 }
 
 function materializeFor(data: EventData): Omit<Materialized, "culprit"> {
@@ -110,11 +123,11 @@ function materializeFor(data: EventData): Omit<Materialized, "culprit"> {
       return { type: "error", metadata, title, location: (metadata.filename as string) ?? null };
     }
     case "transaction": {
-      const title = data.transaction || "<unlabeled transaction>";
+      const title = text(data.transaction) || "<unlabeled transaction>";
       return { type: "transaction", metadata: { title }, title, location: null };
     }
     default: {
-      const message = firstLine(messageOf(data)) || (typeof data.title === "string" ? data.title : "");
+      const message = firstLine(messageOf(data)) || text(data.title);
       const title = message ? truncate(message, 100) : "<unlabeled event>";
       return { type: data.type, metadata: { title }, title, location: null };
     }
@@ -123,11 +136,8 @@ function materializeFor(data: EventData): Omit<Materialized, "culprit"> {
 
 /** Sentry's materialize_metadata: type, culprit, metadata, title and location. */
 export function materialize(data: EventData): Materialized {
-  const culprit =
-    (typeof data.culprit === "string" && data.culprit) ||
-    (typeof data.transaction === "string" && data.transaction) ||
-    generateCulprit(data);
-  return { ...materializeFor(data), culprit: truncate(culprit, MAX_CULPRIT_LENGTH) };
+  const culprit = text(data.culprit) || text(data.transaction) || generateCulprit(data);
+  return { ...materializeFor(data), culprit: truncate(stripNul(culprit), MAX_CULPRIT_LENGTH) };
 }
 
 /** Sentry's Event.search_message: the message plus the metadata and culprit it does not contain. */
@@ -138,7 +148,7 @@ export function searchMessage(data: EventData, m: Materialized): string {
     if (!message.includes(s)) message = `${message} ${s}`;
   }
   if (m.culprit && !message.includes(m.culprit)) message = `${message} ${m.culprit}`;
-  return truncate(message.trim(), MAX_MESSAGE_LENGTH);
+  return truncate(stripNul(message).trim(), MAX_MESSAGE_LENGTH);
 }
 
 /** What Group.save keeps of a message: the first line of the stripped text, 255 characters. */

@@ -1,10 +1,11 @@
 /**
  * The part of Relay's store normalization relo needs before saving: a valid event id, numeric
- * timestamps within Relay's bounds, a known level, tags as a list of pairs, `message` folded
- * into `logentry`, exceptions as `{values: [...]}`, and release, dist and environment names
- * checked as Sentry checks them. Invalid optional values are dropped and listed in `errors`, as
- * Relay does; an event that cannot be saved at all raises NormalizeError. Fields relo does not
- * interpret are kept verbatim.
+ * timestamps within Relay's bounds (corrected for the sender's clock drift), a known level, tags
+ * as a list of pairs, `message` folded into `logentry`, exceptions, threads and stack traces in
+ * the shapes the save path reads, release, dist and environment names checked as Sentry checks
+ * them, and no NUL characters in what goes to text columns. Invalid optional values are dropped
+ * and listed in `errors`, as Relay does; an event that cannot be saved at all raises
+ * NormalizeError. Fields relo does not interpret are kept verbatim.
  */
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
@@ -24,6 +25,8 @@ export interface NormalizeContext {
   received: number;
   /** The envelope header's event_id, used when the payload has none. */
   eventId?: unknown;
+  /** The envelope header's sent_at: when the SDK sent the event, by the SDK's clock. */
+  sentAt?: unknown;
 }
 
 /** Sentry's MAX_TAG_KEY_LENGTH and MAX_TAG_VALUE_LENGTH. */
@@ -32,6 +35,13 @@ export const MAX_TAG_VALUE_LENGTH = 200;
 /** Relay's bounds for event timestamps relative to the time of receipt. */
 const MAX_SECS_IN_FUTURE = 60;
 const MAX_SECS_IN_PAST = 30 * 24 * 3600;
+/** Relay's MINIMUM_CLOCK_DRIFT: a smaller difference is network latency, not a wrong clock. */
+const MIN_CLOCK_DRIFT = 55 * 60;
+/**
+ * Nesting relo accepts: serde_json, which Relay parses events with, refuses the 128th level. A
+ * deeper payload would also overflow the stack of JSON.stringify when it is stored.
+ */
+const MAX_DEPTH = 127;
 
 const LEVELS: Record<string, string> = {
   debug: "debug",
@@ -86,23 +96,73 @@ export function isValidEnvironment(name: string): boolean {
   return name.length <= 64 && !/[\n\r\f/]/.test(name);
 }
 
+/** Entries of a list sent either bare or as `{values: [...]}` (breadcrumbs, threads). */
+function listOf(value: any): any[] {
+  const list = Array.isArray(value) ? value : value?.values;
+  return Array.isArray(list) ? list : [];
+}
+
+/**
+ * Moves every timestamp of the event by `secs`: its own, `start_timestamp`, and those of its
+ * breadcrumbs and spans, as Relay's ClockDriftProcessor does (so a transaction keeps its length).
+ */
+function shiftTimestamps(data: EventData, secs: number) {
+  const spans = Array.isArray(data.spans) ? data.spans : [];
+  for (const holder of [data, ...listOf(data.breadcrumbs), ...spans]) {
+    if (holder === null || typeof holder !== "object") continue;
+    for (const key of ["timestamp", "start_timestamp"]) {
+      const ts = parseTimestamp(holder[key]);
+      if (ts !== null) holder[key] = ts + secs;
+    }
+  }
+}
+
+const isoTime = (secs: number) => new Date(secs * 1000).toISOString();
+/** The range of a JavaScript Date, in seconds: a sent_at beyond it is not a time. */
+const MAX_DATE_SECS = 8.64e12;
+
+/** Relay's envelope clock drift correction: sent_at off by 55 minutes or more moves every timestamp. */
+function correctClockDrift(data: EventData, ctx: NormalizeContext) {
+  const sentAt = parseTimestamp(ctx.sentAt);
+  if (sentAt === null || Math.abs(sentAt) > MAX_DATE_SECS) return;
+  if (Math.abs(Math.trunc(ctx.received - sentAt)) < MIN_CLOCK_DRIFT) return;
+  shiftTimestamps(data, ctx.received - sentAt);
+  data.errors ??= [];
+  data.errors.push({
+    type: "clock_drift",
+    name: "timestamp",
+    sdk_time: isoTime(sentAt),
+    server_time: isoTime(ctx.received),
+  });
+}
+
+function outOfBounds(ts: number, received: number): string | null {
+  if (ts > received + MAX_SECS_IN_FUTURE) return "future_timestamp";
+  if (ts < received - MAX_SECS_IN_PAST) return "past_timestamp";
+  return null;
+}
+
+/**
+ * Relay's normalize_timestamps: clock drift first, then a timestamp still too far in the future
+ * or past moves every timestamp so that it becomes the time of receipt.
+ */
 function normalizeTimestamp(data: EventData, ctx: NormalizeContext) {
-  let ts = parseTimestamp(data.timestamp);
-  if (data.timestamp !== undefined && ts === null)
-    addError(data, "invalid_data", "timestamp", data.timestamp);
-  if (ts !== null && ts > ctx.received + MAX_SECS_IN_FUTURE) {
-    addError(data, "future_timestamp", "timestamp", data.timestamp);
-    ts = null;
-  } else if (ts !== null && ts < ctx.received - MAX_SECS_IN_PAST) {
-    addError(data, "past_timestamp", "timestamp", data.timestamp);
-    ts = null;
+  const given = data.timestamp;
+  for (const key of ["timestamp", "start_timestamp"]) {
+    const parsed = parseTimestamp(data[key]);
+    if (parsed === null && key === "timestamp" && given !== undefined)
+      addError(data, "invalid_data", key, given);
+    if (parsed === null) delete data[key];
+    else data[key] = parsed;
   }
-  data.timestamp = ts ?? ctx.received;
-  if (data.start_timestamp !== undefined) {
-    const start = parseTimestamp(data.start_timestamp);
-    if (start === null) delete data.start_timestamp;
-    else data.start_timestamp = start;
+  correctClockDrift(data, ctx);
+  const ts: number | undefined = data.timestamp;
+  const bound = ts === undefined ? null : outOfBounds(ts, ctx.received);
+  if (ts !== undefined && bound) {
+    shiftTimestamps(data, ctx.received - ts);
+    addError(data, bound, "timestamp", given);
   }
+  if (ts === undefined || bound) data.timestamp = ctx.received;
 }
 
 function tagPairs(tags: unknown): [unknown, unknown][] {
@@ -135,18 +195,27 @@ function normalizeTags(data: EventData) {
   data.tags = out;
 }
 
+/**
+ * Without NUL characters: PostgreSQL's text cannot hold them, and Sentry's database layer removes
+ * them from every string it writes.
+ */
+export function stripNul(value: string): string {
+  return value.includes("\u0000") ? value.replaceAll("\u0000", "") : value;
+}
+
 function normalizeNames(data: EventData) {
   for (const key of ["release", "dist", "environment", "logger", "platform", "transaction"]) {
     const v = data[key];
     if (v === undefined || v === null) {
       delete data[key];
-    } else if (typeof v === "number") {
-      data[key] = String(v);
-    } else if (typeof v !== "string") {
+    } else if (typeof v === "number" || typeof v === "string") {
+      data[key] = stripNul(String(v));
+    } else {
       addError(data, "invalid_data", key, v);
       delete data[key];
     }
   }
+  if (typeof data.culprit === "string") data.culprit = stripNul(data.culprit);
   if (typeof data.release === "string" && !isValidRelease(data.release)) {
     addError(data, "invalid_data", "release", data.release);
     delete data.release;
@@ -191,6 +260,44 @@ function normalizeMessage(data: EventData) {
   data.logentry = entry;
 }
 
+function isObject(value: unknown): value is Record<string, any> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Frame fields the save path reads as text (Relay's schema types them as strings). */
+const FRAME_STRINGS = ["filename", "abs_path", "module", "function", "package", "platform"];
+
+function normalizeFrame(frame: Record<string, any>, path: string, data: EventData) {
+  for (const key of FRAME_STRINGS) {
+    const v = frame[key];
+    if (v === undefined || v === null || typeof v === "string") continue;
+    addError(data, "invalid_data", `${path}.${key}`, v);
+    delete frame[key];
+  }
+  if (frame.in_app !== undefined && typeof frame.in_app !== "boolean") {
+    addError(data, "invalid_data", `${path}.in_app`, frame.in_app);
+    delete frame.in_app;
+  }
+}
+
+/**
+ * `holder.stacktrace` as the save path reads it: an object whose frames are a list of frame
+ * objects. Other frames are dropped; a stack trace without a list of frames is dropped.
+ */
+function normalizeStacktrace(holder: Record<string, any>, path: string, data: EventData) {
+  const st = holder.stacktrace;
+  if (st === undefined) return;
+  if (!isObject(st) || !Array.isArray(st.frames)) {
+    if (st !== null) addError(data, "invalid_data", `${path}stacktrace`, undefined);
+    delete holder.stacktrace;
+    return;
+  }
+  st.frames = st.frames.filter(isObject);
+  st.frames.forEach((f: Record<string, any>, i: number) => {
+    normalizeFrame(f, `${path}stacktrace.frames.${i}`, data);
+  });
+}
+
 function normalizeException(data: EventData) {
   let exc = data.exception;
   if (exc === undefined && data["sentry.interfaces.Exception"] !== undefined) {
@@ -199,23 +306,47 @@ function normalizeException(data: EventData) {
   }
   if (Array.isArray(exc)) exc = { values: exc };
   const values = exc && typeof exc === "object" && Array.isArray(exc.values) ? exc.values : null;
-  const kept = (values ?? []).filter(
-    (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v),
-  );
+  const kept = (values ?? []).filter(isObject);
   if (kept.length === 0) {
     delete data.exception;
     return;
   }
-  for (const v of kept) {
+  kept.forEach((v: Record<string, any>, i: number) => {
     if (v.value !== undefined && v.value !== null && typeof v.value !== "string")
       v.value = JSON.stringify(v.value);
     if (v.type !== undefined && typeof v.type !== "string") delete v.type;
-    const frames = v.stacktrace?.frames;
-    if (v.stacktrace && !Array.isArray(frames)) delete v.stacktrace;
-    else if (Array.isArray(frames))
-      v.stacktrace.frames = frames.filter((f: unknown) => f && typeof f === "object");
-  }
+    normalizeStacktrace(v, `exception.values.${i}.`, data);
+  });
   data.exception = { ...exc, values: kept };
+}
+
+/** Threads as `{values: [...]}` of thread objects, each stack trace normalized; else dropped. */
+function normalizeThreads(data: EventData) {
+  const threads = data.threads;
+  if (threads === undefined || threads === null) {
+    delete data.threads;
+    return;
+  }
+  const values = Array.isArray(threads) ? threads : threads.values;
+  if (!Array.isArray(values)) {
+    addError(data, "invalid_data", "threads", undefined);
+    delete data.threads;
+    return;
+  }
+  const kept = values.filter(isObject);
+  kept.forEach((t: Record<string, any>, i: number) => {
+    normalizeStacktrace(t, `threads.values.${i}.`, data);
+  });
+  data.threads = Array.isArray(threads) ? { values: kept } : { ...threads, values: kept };
+}
+
+/** Whether `value` nests objects or arrays more than MAX_DEPTH levels deep (itself included). */
+function tooDeep(value: unknown, depth = 1): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (depth > MAX_DEPTH) return true;
+  if (Array.isArray(value)) return value.some((v) => tooDeep(v, depth + 1));
+  for (const key in value) if (tooDeep((value as Record<string, unknown>)[key], depth + 1)) return true;
+  return false;
 }
 
 function normalizeUser(data: EventData, ctx: NormalizeContext) {
@@ -277,7 +408,10 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): EventData {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new NormalizeError("the event payload is not a JSON object");
   }
+  if (tooDeep(raw)) throw new NormalizeError(`the event is nested more than ${MAX_DEPTH} levels deep`);
   const data = raw as EventData;
+  // `errors` that is not a list cannot take the entries below (Relay drops it as invalid too).
+  if (!Array.isArray(data.errors)) delete data.errors;
   const given = data.event_id ?? ctx.eventId;
   const eventId =
     given === undefined || given === null ? randomUUID().replace(/-/g, "") : normalizeEventId(given);
@@ -289,6 +423,8 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): EventData {
   normalizeTags(data);
   normalizeMessage(data);
   normalizeException(data);
+  normalizeThreads(data);
+  normalizeStacktrace(data, "", data);
   normalizeUser(data, ctx);
   normalizeFingerprint(data);
   if (data.contexts !== undefined && (data.contexts === null || typeof data.contexts !== "object")) {

@@ -4,19 +4,30 @@
  * parsed, normalized, and its events handed to the writer (ingest.ts); it is answered once they
  * are committed: `200 {"id": event_id}`, `401` for bad auth, `400` for a malformed body, `413`
  * over the size limits, `429` when the writer is behind. Error bodies are `{"detail": reason}`.
+ *
+ * Memory stays bounded whatever a request holds: every limit is checked before the JSON it
+ * guards is parsed, an envelope carries one event, and from parsing an event to queueing it
+ * nothing awaits, so a parsed event lives only in the queue, whose size counts what events cost
+ * in memory (eventCost), not their length as text.
  */
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import type { Logger } from "pino";
 import { type Auth, AuthError, authFromDsn, authFromRequest, checkKey } from "./auth.js";
-import { EnvelopeError, parseEnvelope } from "./envelope.js";
+import {
+  DEFAULT_ENVELOPE_LIMITS,
+  EnvelopeError,
+  type EnvelopeLimits,
+  EnvelopeTooLarge,
+  parseEnvelope,
+} from "./envelope.js";
 import { type Ingest, QueueFull, type SaveOutcome } from "./ingest.js";
 import { type EventData, NormalizeError, normalizeEvent } from "./normalize.js";
 import type { SaveJob } from "./save/index.js";
 import type { Sql } from "./sql.js";
 
-export interface Limits {
+export interface Limits extends EnvelopeLimits {
   /** The request body as sent (compressed or not). */
   maxBodyBytes: number;
   /** The body after decompression. */
@@ -29,6 +40,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxBodyBytes: 20 * 1024 * 1024,
   maxEnvelopeBytes: 20 * 1024 * 1024,
   maxEventBytes: 1024 * 1024,
+  ...DEFAULT_ENVELOPE_LIMITS,
 };
 
 /** Item types saved as events; other items (sessions, client reports, spans, ...) are accepted and not stored. */
@@ -107,6 +119,20 @@ function parseJsonObject(payload: Buffer, what: string): Record<string, unknown>
   return value as Record<string, unknown>;
 }
 
+/**
+ * What a parsed event costs in memory, estimated from its JSON text: V8 spends up to about 64
+ * bytes on an object or array and 24 on a member, so `[{},{},...]` takes 20 times its length.
+ */
+export function eventCost(payload: Buffer): number {
+  let cost = payload.length;
+  for (let i = 0; i < payload.length; i++) {
+    const byte = payload[i];
+    if (byte === 0x7b || byte === 0x5b) cost += 64;
+    else if (byte === 0x2c || byte === 0x3a) cost += 24;
+  }
+  return cost;
+}
+
 /** The legacy store body: JSON, or (very old SDKs) base64 of zlib-compressed JSON. */
 async function storePayload(body: Buffer, limits: Limits): Promise<Buffer> {
   const first = body.toString("utf8", 0, Math.min(body.length, 64)).trimStart()[0];
@@ -115,41 +141,77 @@ async function storePayload(body: Buffer, limits: Limits): Promise<Buffer> {
     return await inflate(Buffer.from(body.toString("ascii"), "base64"), {
       maxOutputLength: limits.maxEventBytes,
     });
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new HttpError(413, `the event exceeds ${limits.maxEventBytes} bytes`);
+    }
+    // Not base64 of zlib data: parsed as JSON, which says what is wrong with it.
     return body;
   }
 }
 
-interface Parsed {
-  auth: Auth | null;
-  events: { raw: Record<string, unknown>; eventId: unknown; bytes: number }[];
-  envelopeEventId: unknown;
+/** An event or transaction item, not parsed yet. */
+interface RawEvent {
+  type: string;
+  payload: Buffer;
+  what: string;
 }
 
-function parseEnvelopeBody(body: Buffer, projectId: number, limits: Limits, auth: Auth | null): Parsed {
-  let envelope: ReturnType<typeof parseEnvelope>;
+interface Parsed {
+  auth: Auth | null;
+  events: RawEvent[];
+  envelopeEventId: unknown;
+  sentAt: unknown;
+}
+
+function frameEnvelope(body: Buffer, limits: Limits) {
   try {
-    envelope = parseEnvelope(body);
+    return parseEnvelope(body, limits);
   } catch (err) {
+    if (err instanceof EnvelopeTooLarge) throw new HttpError(413, err.message);
     if (err instanceof EnvelopeError) throw new HttpError(400, err.message);
     throw err;
   }
+}
+
+/**
+ * The envelope's event, unparsed. Relay takes one event or transaction per envelope: a second
+ * would share the envelope's event id (and replace the first one's payload), so it is refused.
+ */
+function envelopeEvents(body: Buffer, projectId: number, limits: Limits, auth: Auth | null): Parsed {
+  const envelope = frameEnvelope(body, limits);
   const found = auth ?? authFromDsn(envelope.header.dsn, projectId);
-  const events = [];
+  const events: RawEvent[] = [];
   for (const item of envelope.items) {
     const type = String(item.header.type);
     if (!EVENT_ITEMS.has(type)) continue;
+    if (events.length > 0) {
+      throw new HttpError(
+        400,
+        `duplicate item: the ${type} item at byte ${item.offset} is a second event in the envelope`,
+      );
+    }
     if (item.payload.length > limits.maxEventBytes) {
       throw new HttpError(
         413,
         `the ${type} item at byte ${item.offset} exceeds ${limits.maxEventBytes} bytes`,
       );
     }
-    const raw = parseJsonObject(item.payload, `${type} item at byte ${item.offset}`);
-    if (type === "transaction") raw.type = "transaction";
-    events.push({ raw, eventId: envelope.header.event_id, bytes: item.payload.length });
+    events.push({ type, payload: item.payload, what: `${type} item at byte ${item.offset}` });
   }
-  return { auth: found, events, envelopeEventId: envelope.header.event_id };
+  return { auth: found, events, envelopeEventId: envelope.header.event_id, sentAt: envelope.header.sent_at };
+}
+
+async function storeEvents(body: Buffer, limits: Limits, auth: Auth | null): Promise<Parsed> {
+  const payload = await storePayload(body, limits);
+  if (payload.length > limits.maxEventBytes)
+    throw new HttpError(413, `the event exceeds ${limits.maxEventBytes} bytes`);
+  return {
+    auth,
+    events: [{ type: "event", payload, what: "event" }],
+    envelopeEventId: undefined,
+    sentAt: undefined,
+  };
 }
 
 export interface IngestRoutesOptions {
@@ -188,6 +250,40 @@ function answer(reply: FastifyReply, outcomes: SaveOutcome[], envelopeEventId: u
   return reply.send(id ? { id } : typeof envelopeEventId === "string" ? { id: envelopeEventId } : {});
 }
 
+interface JobContext {
+  projectId: number;
+  keyId: number;
+  clientIp: string | null;
+  startTime: number;
+  parsed: Parsed;
+}
+
+function toJob(event: RawEvent, c: JobContext): SaveJob {
+  const raw = parseJsonObject(event.payload, event.what);
+  if (event.type === "transaction") raw.type = "transaction";
+  let data: EventData;
+  try {
+    data = normalizeEvent(raw, {
+      projectId: c.projectId,
+      keyId: c.keyId,
+      clientIp: c.clientIp,
+      received: c.startTime,
+      eventId: c.parsed.envelopeEventId,
+      sentAt: c.parsed.sentAt,
+    });
+  } catch (err) {
+    if (err instanceof NormalizeError) throw new HttpError(400, err.message);
+    throw err;
+  }
+  return {
+    projectId: c.projectId,
+    keyId: c.keyId,
+    data,
+    startTime: c.startTime,
+    bytes: eventCost(event.payload),
+  };
+}
+
 async function handle(
   req: FastifyRequest,
   reply: FastifyReply,
@@ -202,38 +298,15 @@ async function handle(
   let key = requestKey ? await checkKey(o.reader, requestKey, projectId) : null;
   if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new HttpError(400, "empty body");
   const body = await decodeBody(req.body, req.headers["content-encoding"] as string | undefined, limits);
-  let parsed: Parsed;
-  if (kind === "envelope") {
-    parsed = parseEnvelopeBody(body, projectId, limits, requestKey);
-  } else {
-    const payload = await storePayload(body, limits);
-    if (payload.length > limits.maxEventBytes)
-      throw new HttpError(413, `the event exceeds ${limits.maxEventBytes} bytes`);
-    parsed = {
-      auth: requestKey,
-      events: [{ raw: parseJsonObject(payload, "event"), eventId: undefined, bytes: payload.length }],
-      envelopeEventId: undefined,
-    };
-  }
+  const parsed =
+    kind === "envelope"
+      ? envelopeEvents(body, projectId, limits, requestKey)
+      : await storeEvents(body, limits, requestKey);
   if (!parsed.auth) throw new AuthError("Unable to find authentication information");
   key ??= await checkKey(o.reader, parsed.auth, projectId);
-  const keyId = key.id;
-  const jobs: SaveJob[] = parsed.events.map(({ raw, eventId, bytes }) => {
-    let data: EventData;
-    try {
-      data = normalizeEvent(raw, {
-        projectId,
-        keyId,
-        clientIp: req.ip ?? null,
-        received: startTime,
-        eventId,
-      });
-    } catch (err) {
-      if (err instanceof NormalizeError) throw new HttpError(400, err.message);
-      throw err;
-    }
-    return { projectId, keyId, data, startTime, bytes };
-  });
+  // Nothing awaits from here to submit: a parsed event is held only once queued (see above).
+  const c = { projectId, keyId: key.id, clientIp: req.ip ?? null, startTime, parsed };
+  const jobs = parsed.events.map((event) => toJob(event, c));
   const outcomes = jobs.length > 0 ? await o.ingest.submit(jobs) : [];
   return answer(reply, outcomes, parsed.envelopeEventId, o.log ?? null);
 }

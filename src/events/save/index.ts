@@ -37,7 +37,10 @@ export interface SaveJob {
   raw?: boolean;
   /** When ingestion received the event, epoch seconds (outcomes carry it). */
   startTime: number;
-  /** The size of the event as received, bytes (bounds what waits in memory). */
+  /**
+   * What the event costs in memory while it waits, bytes (bounds what waits in memory): the
+   * server estimates it from the event's JSON (eventCost in server.ts), not its length alone.
+   */
   bytes?: number;
 }
 
