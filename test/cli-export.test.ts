@@ -1,13 +1,15 @@
 /**
  * `relo export`, `relo backup compare` and `relo dev populate` as a user runs them.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { Store } from "../src/store/types.js";
-import { cli } from "./helpers/cli.js";
+import { BIN, cli, ROOT } from "./helpers/cli.js";
 import { describeEachDb, freshDb, type TestDb } from "./helpers/db.js";
 import { fixture, importFile } from "./helpers/import.js";
 
@@ -24,6 +26,24 @@ describeEachDb("relo export (CLI)", (kind) => {
   afterEach(async () => {
     await store.close();
     await db.dispose();
+  });
+
+  it("stops quietly with status 141 when the reader closes the pipe early (export - | head)", async () => {
+    const big = join(dir, "big.db");
+    expect((await cli(["dev", "populate", "--seed", "1", "--rows", "100", "--db", big])).code).toBe(0);
+    const child = spawn(process.execPath, [...BIN, "export", "global", "-", "--db", big], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    await once(child.stdout, "data");
+    child.stdout.destroy();
+    const [code] = await once(child, "exit");
+    expect(code).toBe(141);
+    expect(stderr).toBe("");
   });
 
   it("writes the export to a file, [] to the findings file, and a summary on stderr", async () => {
