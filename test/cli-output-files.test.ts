@@ -191,6 +191,50 @@ describeEachDb("export and sanitize output files", (kind) => {
   }, 20_000);
 });
 
+describe("relo backup encrypt / decrypt DEST", () => {
+  it("keeps an existing DEST's mode and symlink, and leaves no staged file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "relo-cli-output-"));
+    const keys = writeKeyPair(dir);
+    mkdirSync(join(dir, "real"));
+    const tar = join(dir, "real", "enc.tar");
+    const plain = join(dir, "real", "plain.json");
+    for (const target of [tar, plain]) {
+      writeFileSync(target, "previous");
+      chmodSync(target, 0o640);
+      symlinkSync(
+        `real/${target.endsWith(".tar") ? "enc.tar" : "plain.json"}`,
+        `${target.replace("/real/", "/")}.link`,
+      );
+    }
+    const enc = await cli([
+      "backup",
+      "encrypt",
+      join(dir, "enc.tar.link"),
+      "--src",
+      FRESH_INSTALL,
+      "--encrypt-with",
+      keys.publicPath,
+    ]);
+    expect(enc.code, enc.stderr).toBe(0);
+    const dec = await cli([
+      "backup",
+      "decrypt",
+      join(dir, "plain.json.link"),
+      "--src",
+      tar,
+      "--decrypt-with",
+      keys.privatePath,
+    ]);
+    expect(dec.code, dec.stderr).toBe(0);
+    for (const target of [tar, plain]) {
+      expect(lstatSync(`${target.replace("/real/", "/")}.link`).isSymbolicLink()).toBe(true);
+      expect(statSync(target).mode & 0o777).toBe(0o640);
+    }
+    expect(JSON.parse(readFileSync(plain, "utf8"))).toEqual(JSON.parse(readFileSync(FRESH_INSTALL, "utf8")));
+    expect(readdirSync(join(dir, "real")).filter((n) => n.startsWith("."))).toEqual([]);
+  });
+});
+
 describe("relo backup compare --findings-file", () => {
   it("an unwritable findings file is one line, exit 1, before the exports are read", async () => {
     const findings = join(mkdtempSync(join(tmpdir(), "relo-cli-output-")), "nope", "f.json");

@@ -13,13 +13,12 @@
  */
 
 import type { KeyObject } from "node:crypto";
-import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, createReadStream, createWriteStream, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ReloError } from "../errors.js";
+import { stageFile } from "../staged-file.js";
 import { DecryptionError, EncryptionError } from "./errors.js";
 import { FernetDecrypter, FernetEncrypter, generateFernetKey } from "./fernet.js";
 import { kmsDecrypt, kmsPublicKey, parseKmsConfig } from "./kms.js";
@@ -240,22 +239,25 @@ async function decryptInto(tarPath: string, decryptor: Decryptor, out: string): 
 }
 
 /**
- * Runs `write` on a hidden sibling of `path`, then renames it to `path`; removes it on failure.
- * A FIFO or device (`/dev/stdout`) is written directly, since renaming would replace it.
+ * Runs `write` on a staged sibling of `path` (see staged-file.ts: it keeps an existing file's mode,
+ * owner and symlink, and is removed on failure or interrupt), then puts it in place. A FIFO or
+ * device (`/dev/stdout`) is written directly.
  */
 async function intoPlace(
   path: string,
   write: (partial: string, seekable: boolean) => Promise<void>,
 ): Promise<void> {
-  const existing = statSync(path, { throwIfNoEntry: false });
-  if (existing?.isDirectory()) throw new ReloError(`${path} is a directory`);
-  if (existing && !existing.isFile()) return write(path, false);
-  const partial = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString("hex")}.partial`);
+  const staged = stageFile(path);
+  if (staged.fd === null) return write(path, false);
+  // The writers open the file by name (encryption patches the tar header in place; decryption
+  // renames its own file over it).
+  closeSync(staged.fd);
+  rmSync(staged.path, { force: true });
   try {
-    await write(partial, true);
-    renameSync(partial, path);
+    await write(staged.path, true);
+    staged.commit();
   } catch (err) {
-    rmSync(partial, { force: true });
+    staged.discard();
     throw err;
   }
 }
