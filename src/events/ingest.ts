@@ -5,9 +5,10 @@
  * few statements for many events, which is what makes ingestion fast on both databases). If an
  * event fails, the batch is rolled back and saved again with each event in a savepoint of its
  * own, so a failing event is rolled back alone. A request is answered once the batch holding
- * its events has committed. After each commit the new stream messages are relayed to
- * Redis when a Redis stream is configured; otherwise the embedded stream is trimmed now and
- * then to `streamMaxLen` messages per topic.
+ * its events has committed. When a Redis stream is configured, a relay loop of its own sends
+ * committed stream messages to Redis (so a slow or hung Redis never holds up saving); otherwise
+ * the embedded stream is trimmed now and then to `streamMaxLen` messages per topic. The writer's
+ * transactions and the relay's reads share the one connection, taking turns.
  */
 import type { Store } from "../store/types.js";
 import { TxCache } from "./cache.js";
@@ -24,7 +25,16 @@ import {
   saveEvent,
 } from "./save/index.js";
 import { Sql } from "./sql.js";
-import { commitOffset, committedOffset, deleteUpTo, readMessages, TOPICS, trimTopic } from "./stream.js";
+import {
+  commitOffset,
+  committedOffset,
+  deleteUpTo,
+  lockWriters,
+  readMessages,
+  type StreamMessage,
+  TOPICS,
+  trimTopic,
+} from "./stream.js";
 import { TsdbBuffer } from "./tsdb.js";
 
 export type SaveOutcome =
@@ -65,6 +75,8 @@ const RELAY_TOPIC = "*";
 const RELAY_CHUNK = 1000;
 const TRIM_EVERY = 2000;
 const RELAY_RETRY_MS = 1000;
+/** How long closing waits for the relay to hand the last messages to Redis. */
+const CLOSE_RELAY_MS = 2000;
 
 export class Ingest {
   readonly sql: Sql;
@@ -74,6 +86,12 @@ export class Ingest {
   private readonly tsdb = new TsdbBuffer();
   private readonly ctx: SaveContext;
   private running: Promise<void> | null = null;
+  private relaying: Promise<void> | null = null;
+  /** A batch committed while the relay was running: look again when it ends. */
+  private relayAgain = false;
+  private relayStopped = false;
+  /** The end of the chain of work on the connection (see exclusive). */
+  private turn: Promise<unknown> = Promise.resolve();
   private relayed: number | null = null;
   private sinceTrim = 0;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -101,7 +119,7 @@ export class Ingest {
       options: { retentionDays: this.opts.retentionDays },
     };
     // Messages a previous run left in the outbox go out now, not with the first new event.
-    if (options.publisher) this.kick();
+    this.relaySoon();
   }
 
   /** Events waiting to be saved. */
@@ -134,17 +152,45 @@ export class Ingest {
     return Promise.all(all);
   }
 
-  /** Resolves when every submitted event is saved and the stream is relayed. */
+  /** Resolves when every submitted event is saved and the relay has tried to send the stream. */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.relaying) await Promise.all([this.running, this.relaying]);
   }
 
-  /** Stops after the queued events are saved. */
+  /**
+   * Stops after the queued events are saved. The relay gets CLOSE_RELAY_MS to send the last
+   * messages; what Redis has not taken by then stays in the outbox for the next start.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    while (this.running) await this.running;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await this.idle();
+    this.retryTimer = null;
+    this.relaySoon();
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise((resolve) => {
+      timer = setTimeout(resolve, CLOSE_RELAY_MS);
+    });
+    await Promise.race([this.relayEnded(), gaveUp]);
+    clearTimeout(timer);
+    this.relayStopped = true;
+    // Closing the connection fails a publish still waiting on Redis, which ends the relay.
     await this.options.publisher?.close();
+    await this.relayEnded();
+  }
+
+  private async relayEnded(): Promise<void> {
+    while (this.relaying) await this.relaying;
+  }
+
+  /**
+   * Runs `fn` once the work queued on the connection before it is done: the writer's
+   * transactions and the relay's reads must not interleave on the one connection.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(fn);
+    this.turn = result.catch(() => {});
+    return result;
   }
 
   private kick() {
@@ -156,13 +202,12 @@ export class Ingest {
   }
 
   private async loop(): Promise<void> {
-    await this.relay();
     while (this.queue.length > 0) {
       // Let pending requests reach the queue first: SQLite calls never yield to the event loop,
       // so without this every batch would hold one event.
       await new Promise((resolve) => setImmediate(resolve));
-      await this.saveBatch(this.queue.splice(0, this.opts.maxBatch));
-      await this.relay();
+      await this.exclusive(() => this.saveBatch(this.queue.splice(0, this.opts.maxBatch)));
+      this.relaySoon();
     }
   }
 
@@ -194,6 +239,7 @@ export class Ingest {
     this.cache.begin();
     try {
       await this.store.transaction(async () => {
+        await lockWriters(this.sql);
         if (!isolated)
           await this.ctx.groups.prefetch(
             this.ctx,
@@ -257,34 +303,57 @@ export class Ingest {
     for (const topic of TOPICS) await trimTopic(this.sql, topic, this.opts.streamMaxLen);
   }
 
+  /**
+   * Starts a relay pass unless one is running (it is then asked to look again) or a retry after a
+   * failure is already scheduled.
+   */
+  private relaySoon() {
+    if (!this.options.publisher || this.relayStopped || this.retryTimer) return;
+    if (this.relaying) {
+      this.relayAgain = true;
+      return;
+    }
+    this.relayAgain = false;
+    this.relaying = this.relay(this.options.publisher).finally(() => {
+      this.relaying = null;
+      if (this.relayAgain) this.relaySoon();
+    });
+  }
+
   /** Sends committed messages to Redis, oldest first; a failure is retried a second later. */
-  private async relay(): Promise<void> {
-    const publisher = this.options.publisher;
-    if (!publisher) return;
+  private async relay(publisher: Publisher): Promise<void> {
     try {
-      this.relayed ??= await committedOffset(this.sql, RELAY_GROUP, RELAY_TOPIC);
-      for (;;) {
-        const messages = await readMessages(this.sql, { after: this.relayed, limit: RELAY_CHUNK });
+      while (!this.relayStopped) {
+        const messages = await this.exclusive(() => this.unsent());
         if (messages.length === 0) return;
         await publisher.publish(messages);
-        const last = messages[messages.length - 1].offset;
-        await this.store.transaction(async () => {
-          await commitOffset(this.sql, RELAY_GROUP, RELAY_TOPIC, last);
-          await deleteUpTo(this.sql, last);
-        });
-        this.relayed = last;
+        await this.exclusive(() => this.markSent(messages[messages.length - 1].offset));
       }
     } catch (err) {
-      this.options.onError?.(err as Error, "relaying the event stream to Redis");
+      this.relayAgain = false;
+      if (!this.relayStopped) this.options.onError?.(err as Error, "relaying the event stream to Redis");
       this.scheduleRetry();
     }
+  }
+
+  private async unsent(): Promise<StreamMessage[]> {
+    this.relayed ??= await committedOffset(this.sql, RELAY_GROUP, RELAY_TOPIC);
+    return readMessages(this.sql, { after: this.relayed, limit: RELAY_CHUNK });
+  }
+
+  private async markSent(last: number): Promise<void> {
+    await this.store.transaction(async () => {
+      await commitOffset(this.sql, RELAY_GROUP, RELAY_TOPIC, last);
+      await deleteUpTo(this.sql, last);
+    });
+    this.relayed = last;
   }
 
   private scheduleRetry() {
     if (this.retryTimer || this.closed) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      this.kick();
+      this.relaySoon();
     }, RELAY_RETRY_MS);
     this.retryTimer.unref();
   }

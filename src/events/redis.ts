@@ -50,13 +50,27 @@ export function streamKey(cfg: RedisStreamConfig, topic: string): string {
   return `${cfg.prefix}${topic}`;
 }
 
-/** Opens a connection, failing at once (not retrying forever) when Redis is unreachable. */
-export async function connectRedis(cfg: RedisStreamConfig): Promise<Redis> {
+/** How long the relay waits for Redis to answer a command before it gives up and retries later. */
+export const COMMAND_TIMEOUT_MS = 5000;
+/** How long a closing connection waits for Redis to close its side before dropping it. */
+const DISCONNECT_TIMEOUT_MS = 300;
+const TIMED_OUT = "Command timed out";
+
+/**
+ * Opens a connection, failing at once (not retrying forever) when Redis is unreachable.
+ * `commandTimeout` (ms): a command Redis does not answer in time fails instead of waiting forever,
+ * and closing does not wait on Redis for more than DISCONNECT_TIMEOUT_MS.
+ */
+export async function connectRedis(cfg: RedisStreamConfig, commandTimeout?: number): Promise<Redis> {
   const redis = new Redis(cfg.url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: 5000,
+    commandTimeout,
+    ...(commandTimeout === undefined ? {} : { disconnectTimeout: DISCONNECT_TIMEOUT_MS }),
+    // The relay resends from the outbox itself; resent timed-out commands would be duplicates.
+    autoResendUnfulfilledCommands: commandTimeout === undefined,
     retryStrategy: (times: number) => Math.min(times * 200, 2000),
   });
   redis.on("error", () => {}); // reported by the failing command; reconnects on its own
@@ -92,7 +106,7 @@ export class RedisPublisher implements Publisher {
   ) {}
 
   static async open(config: RedisStreamConfig): Promise<RedisPublisher> {
-    const redis = await connectRedis(config);
+    const redis = await connectRedis(config, COMMAND_TIMEOUT_MS);
     for (const topic of TOPICS) {
       for (const group of config.groups) await ensureGroup(redis, streamKey(config, topic), group);
     }
@@ -120,11 +134,19 @@ export class RedisPublisher implements Publisher {
     }
     const results = (await pipe.exec()) ?? [];
     const failed = results.find(([err]: [Error | null, unknown]) => err);
-    if (failed) throw failed[0];
+    if (!failed) return;
+    // A hung Redis may still run the timed-out commands when it wakes up: a new connection keeps
+    // the retries from queueing up behind them (each would add the same messages once more).
+    if (failed[0]?.message === TIMED_OUT) this.redis.disconnect(true);
+    throw failed[0];
   }
 
+  /**
+   * Closes the connection; pending commands fail. Not QUIT, which would wait on a Redis that
+   * does not answer.
+   */
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    this.redis.disconnect();
   }
 }
 

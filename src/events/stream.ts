@@ -31,8 +31,25 @@ export interface NewMessage {
 }
 
 const ROWS_PER_INSERT = 500;
+/** First key of the advisory lock writers take turns with (the second is the schema's hash). */
+const WRITER_LOCK = 7342002;
 
-/** Appends messages in order (their offsets ascend in the same order). */
+/**
+ * Makes the writers of one database take turns: on PostgreSQL, a transaction-level lock held
+ * until commit, taken first in each save transaction (SQLite's write lock already does this).
+ * Offsets come from a sequence at insert time; were two writers' transactions to overlap, one
+ * could commit a lower offset after a reader had passed a higher one, and a consumer group would
+ * skip it for good. Taking it before any row lock also means writers never deadlock each other.
+ */
+export async function lockWriters(sql: Sql): Promise<void> {
+  if (sql.dialect !== "postgres") return;
+  await sql.all(`SELECT pg_advisory_xact_lock(${WRITER_LOCK}, hashtext(current_schema()))`);
+}
+
+/**
+ * Appends messages in order (their offsets ascend in the same order). The transaction must hold
+ * lockWriters(), so that offsets commit in order.
+ */
 export async function appendMessages(sql: Sql, messages: NewMessage[]): Promise<void> {
   const now = new Date().toISOString();
   for (let i = 0; i < messages.length; i += ROWS_PER_INSERT) {
