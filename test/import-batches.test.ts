@@ -112,7 +112,9 @@ describeEachDb("import batches", (kind) => {
     for (const table of ["sentry_controlimportchunk", "sentry_controlimportchunkreplica"]) {
       const written = await chunks(store, table);
       expect(written.map((c) => c.minOrdinal)).toEqual(Array.from({ length: 75 }, (_, i) => 2 * i + 1));
-      expect(written.every((c) => c.importUuid === importUuid && c.maxOrdinal === c.minOrdinal + 1)).toBe(true);
+      expect(written.every((c) => c.importUuid === importUuid && c.maxOrdinal === c.minOrdinal + 1)).toBe(
+        true,
+      );
     }
     const before = await snapshot(store, TABLES);
     const again = await importFile(store, path, { scope: "User", batchSize: 2, flags: { importUuid } });
