@@ -216,4 +216,44 @@ describeEachDb("relo serve with hostile or malformed input", (kind) => {
     expect(submitted[0].bytes).toBeGreaterThan(20 * heavy.length);
     expect(submitted[1].bytes).toBeLessThan(light.length + 200);
   });
+
+  it("decompressed bodies held at once are bounded: one that does not fit what is left gets 429, and the room comes back", async () => {
+    let release: () => void = () => {};
+    let hold = true;
+    const submit = async () => {
+      if (hold) await new Promise<void>((r) => (release = r));
+      return [];
+    };
+    const ingest = { submit } as unknown as Ingest;
+    const mib = 1024 * 1024;
+    const app = buildApp({
+      ingest,
+      reader: new Sql(store, true),
+      limits: { maxEnvelopeBytes: mib, maxDecodedInFlightBytes: 1.2 * mib },
+    });
+    const big = gzipSync(
+      serializeEnvelope({}, [
+        { header: { type: "event" }, payload: { ...errorEvent(), extra: { big: "x".repeat(700_000) } } },
+      ]),
+    );
+    const small = gzipSync(serializeEnvelope({}, [{ header: { type: "event" }, payload: errorEvent() }]));
+    const send = (body: Buffer) =>
+      app.inject({
+        method: "POST",
+        url: `/api/${key.projectId}/envelope/?sentry_key=${key.publicKey}`,
+        headers: { "content-encoding": "gzip" },
+        body,
+      });
+    const first = send(big);
+    await new Promise((r) => setTimeout(r, 200)); // the first now holds about 0.7 MiB
+    const second = await send(big);
+    expect(second.statusCode).toBe(429);
+    expect(second.headers["retry-after"]).toBe("1");
+    hold = false;
+    expect((await send(small)).statusCode).toBe(200);
+    release();
+    expect((await first).statusCode).toBe(200);
+    expect((await send(big)).statusCode).toBe(200);
+    await app.close();
+  });
 });

@@ -34,12 +34,18 @@ export interface Limits extends EnvelopeLimits {
   maxEnvelopeBytes: number;
   /** One event or transaction (Relay's max_event_size). */
   maxEventBytes: number;
+  /**
+   * Decompressed bodies held at once, across requests. Each may grow to `maxEnvelopeBytes`
+   * outside the JavaScript heap; past this, a request is answered 429 (retry later).
+   */
+  maxDecodedInFlightBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
   maxBodyBytes: 20 * 1024 * 1024,
   maxEnvelopeBytes: 20 * 1024 * 1024,
   maxEventBytes: 1024 * 1024,
+  maxDecodedInFlightBytes: 64 * 1024 * 1024,
   ...DEFAULT_ENVELOPE_LIMITS,
 };
 
@@ -104,6 +110,55 @@ export async function decodeBody(body: Buffer, header: string | undefined, limit
     throw new HttpError(413, `the body exceeds ${limits.maxEnvelopeBytes} bytes`);
   }
   return out;
+}
+
+/**
+ * Bytes of decompressed bodies held by requests in flight. A decompression reserves what it may
+ * produce (the envelope limit, or what is left), then keeps only what it produced until its
+ * request is answered, so a burst of small compressed bodies cannot hold gigabytes.
+ */
+export class DecodeBudget {
+  private used = 0;
+  constructor(readonly total: number) {}
+
+  /** Reserves up to `want` bytes; returns how many (0: none left). */
+  take(want: number): number {
+    const n = Math.min(want, this.total - this.used);
+    this.used += n;
+    return n;
+  }
+
+  give(n: number): void {
+    this.used -= n;
+  }
+}
+
+/**
+ * `body` decompressed within a reservation from `budget`, which the caller gives back (the
+ * returned `held`) once it is done with the body. A body that only failed to fit what was left is
+ * a 429, not a 413.
+ */
+async function decodeWithin(
+  body: Buffer,
+  header: string | undefined,
+  limits: Limits,
+  budget: DecodeBudget,
+): Promise<{ body: Buffer; held: number }> {
+  const encoded = (header ?? "").split(",").some((e) => !["", "identity"].includes(e.trim().toLowerCase()));
+  if (!encoded) return { body: await decodeBody(body, header, limits), held: 0 };
+  const reserved = budget.take(limits.maxEnvelopeBytes);
+  const busy = () => new QueueFull("too many large bodies are being decompressed; retry later");
+  if (reserved === 0) throw busy();
+  try {
+    const out = await decodeBody(body, header, { ...limits, maxEnvelopeBytes: reserved });
+    budget.give(reserved - out.length);
+    return { body: out, held: out.length };
+  } catch (err) {
+    budget.give(reserved);
+    if (err instanceof HttpError && err.statusCode === 413 && reserved < limits.maxEnvelopeBytes)
+      throw busy();
+    throw err;
+  }
 }
 
 function parseJsonObject(payload: Buffer, what: string): Record<string, unknown> {
@@ -284,20 +339,41 @@ function toJob(event: RawEvent, c: JobContext): SaveJob {
   };
 }
 
-async function handle(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  kind: "envelope" | "store",
-  o: IngestRoutesOptions,
-) {
+type Routes = IngestRoutesOptions & { budget: DecodeBudget };
+
+async function handle(req: FastifyRequest, reply: FastifyReply, kind: "envelope" | "store", o: Routes) {
   const limits = { ...DEFAULT_LIMITS, ...o.limits };
   const startTime = Date.now() / 1000;
   const projectId = projectIdOf(req);
   // Header or query auth is checked before the body is read; an envelope's DSN only after.
   const requestKey = requestAuth(req);
-  let key = requestKey ? await checkKey(o.reader, requestKey, projectId) : null;
+  const key = requestKey ? await checkKey(o.reader, requestKey, projectId) : null;
   if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new HttpError(400, "empty body");
-  const body = await decodeBody(req.body, req.headers["content-encoding"] as string | undefined, limits);
+  const header = req.headers["content-encoding"] as string | undefined;
+  const { body, held } = await decodeWithin(req.body, header, limits, o.budget);
+  try {
+    return await handleBody(req, reply, kind, o, { limits, startTime, projectId, requestKey, key, body });
+  } finally {
+    o.budget.give(held);
+  }
+}
+
+interface BodyContext {
+  limits: Limits;
+  startTime: number;
+  projectId: number;
+  requestKey: ReturnType<typeof requestAuth>;
+  key: Awaited<ReturnType<typeof checkKey>> | null;
+  body: Buffer;
+}
+
+async function handleBody(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  kind: "envelope" | "store",
+  o: Routes,
+  { limits, startTime, projectId, requestKey, key, body }: BodyContext,
+) {
   const parsed =
     kind === "envelope"
       ? envelopeEvents(body, projectId, limits, requestKey)
@@ -351,7 +427,8 @@ export function buildApp(o: IngestRoutesOptions) {
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: "not found" }));
   app.options("/api/:projectId/*", (_req, reply) => reply.headers(CORS_HEADERS).code(200).send());
-  app.post("/api/:projectId/envelope/", (req, reply) => handle(req, reply, "envelope", o));
-  app.post("/api/:projectId/store/", (req, reply) => handle(req, reply, "store", o));
+  const routes: Routes = { ...o, budget: new DecodeBudget(limits.maxDecodedInFlightBytes) };
+  app.post("/api/:projectId/envelope/", (req, reply) => handle(req, reply, "envelope", routes));
+  app.post("/api/:projectId/store/", (req, reply) => handle(req, reply, "store", routes));
   return app;
 }
