@@ -1,9 +1,3 @@
-/**
- * `relo serve` on both databases with the payloads that used to get a 500, crash it or be saved
- * wrongly: malformed events, NUL characters, two events in one envelope, a device clock a day
- * ahead, a legacy store body that inflates past the event limit, and the envelope limits.
- */
-import http from "node:http";
 import { deflateSync, gzipSync } from "node:zlib";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { serializeEnvelope } from "../src/events/envelope.js";
@@ -14,26 +8,20 @@ import { buildApp } from "../src/events/server.js";
 import { Sql } from "../src/events/sql.js";
 import type { Store } from "../src/store/types.js";
 import { describeEachDb, type TestDb, useFreshStore } from "./helpers/db.js";
-import { errorEvent, eventId, importProjects, type ProjectKey, payload } from "./helpers/events.js";
+import {
+  errorEvent,
+  eventId,
+  httpRequest,
+  importProjects,
+  type ProjectKey,
+  payload,
+} from "./helpers/events.js";
 import { count } from "./helpers/import.js";
 
-interface Response {
-  status: number;
-  body: any;
-}
-
-function post(url: string, body: Buffer, headers: Record<string, string> = {}): Promise<Response> {
-  return new Promise((done, fail) => {
-    const req = http.request(url, { method: "POST", headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () =>
-        done({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString()) }),
-      );
-    });
-    req.on("error", fail);
-    req.end(body);
-  });
+/** A POST's status and JSON body. */
+async function post(url: string, body: Buffer, headers: Record<string, string> = {}) {
+  const { status, body: answer } = await httpRequest(url, body, headers);
+  return { status, body: answer };
 }
 
 const DAY = 86400;

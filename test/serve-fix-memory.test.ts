@@ -4,32 +4,25 @@
  * with a 4xx or a 429, stays up, and saves the next event. Rebuild dist/ before running.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import http from "node:http";
 import { gzipSync } from "node:zlib";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { serializeEnvelope } from "../src/events/envelope.js";
 import type { Store } from "../src/store/types.js";
 import { ROOT } from "./helpers/cli.js";
 import { describeEachDb, type TestDb, useFreshStore } from "./helpers/db.js";
-import { errorEvent, eventId, importProjects, type ProjectKey, payload } from "./helpers/events.js";
+import {
+  errorEvent,
+  eventId,
+  httpRequest,
+  importProjects,
+  type ProjectKey,
+  payload,
+} from "./helpers/events.js";
 
-interface Response {
-  status: number;
-  body: any;
-}
-
-function post(url: string, body: Buffer, headers: Record<string, string> = {}): Promise<Response> {
-  return new Promise((done, fail) => {
-    const req = http.request(url, { method: "POST", headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () =>
-        done({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString()) }),
-      );
-    });
-    req.on("error", fail);
-    req.end(body);
-  });
+/** A POST's status and JSON body. */
+async function post(url: string, body: Buffer, headers: Record<string, string> = {}) {
+  const { status, body: answer } = await httpRequest(url, body, headers);
+  return { status, body: answer };
 }
 
 /** About 1 MB of JSON (under the event limit) that parses into about 22 MB of empty objects. */

@@ -1,9 +1,3 @@
-/**
- * `relo serve`'s HTTP contract on both databases: auth from every place an SDK puts it, body
- * encodings, envelope framing, the status codes for bad requests, and that a refused request
- * stores nothing. Tests named "#N" are items of the spec's part 2 checklist.
- */
-import http from "node:http";
 import { resolve } from "node:path";
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -13,35 +7,18 @@ import { type RunningServer, type ServeOptions, startServer } from "../src/event
 import { Sql } from "../src/events/sql.js";
 import type { Store } from "../src/store/types.js";
 import { describeEachDb, type TestDb, useFreshStore } from "./helpers/db.js";
-import { errorEvent, eventId, importProjects, messages, type ProjectKey, payload } from "./helpers/events.js";
+import {
+  errorEvent,
+  eventId,
+  httpRequest,
+  importProjects,
+  messages,
+  type ProjectKey,
+  payload,
+} from "./helpers/events.js";
 import { count } from "./helpers/import.js";
 
-interface Response {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-}
-
-/** A raw POST: exactly these headers (no Content-Type unless given), this body. */
-function request(
-  url: string,
-  body: Buffer | null,
-  headers: Record<string, string> = {},
-  method = "POST",
-): Promise<Response> {
-  return new Promise((done, fail) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString();
-        done({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : null });
-      });
-    });
-    req.on("error", fail);
-    req.end(body ?? undefined);
-  });
-}
+const request = httpRequest;
 
 function envelope(events: Record<string, unknown>[], header: Record<string, unknown> = {}): Buffer {
   return serializeEnvelope(

@@ -1,3 +1,4 @@
+import http from "node:http";
 /**
  * Shortcuts for event tests: a database with imported projects and keys, saving raw events
  * through the real writer, reading back stream messages and payloads, and Redis for the stream
@@ -157,4 +158,31 @@ export async function dropPrefix(prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: any;
+}
+
+/** A raw HTTP request: exactly these headers (no Content-Type unless given), this body. */
+export function httpRequest(
+  url: string,
+  body: Buffer | null,
+  headers: Record<string, string> = {},
+  method = "POST",
+): Promise<HttpResponse> {
+  return new Promise((done, fail) => {
+    const req = http.request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString();
+        done({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : null });
+      });
+    });
+    req.on("error", fail);
+    req.end(body ?? undefined);
+  });
 }

@@ -110,10 +110,33 @@ function selected(opts: LookupOptions): RawBuilder<unknown> {
   return opts.columns ? sql.join(opts.columns.map((c) => sql.ref(c))) : sql`*`;
 }
 
-/** A hit keyed by the `relo_v` column the query added. */
-function keyed(row: Record<string, any>, key: unknown): Hit {
-  delete row.relo_v;
-  return { key, row };
+/** Rows of `model` matching `where`, each keyed by its value of `ref` (read as `relo_v`). */
+async function selectKeyed(
+  store: Store,
+  model: ModelDef,
+  ref: RawBuilder<unknown>,
+  where: RawBuilder<unknown>,
+  opts: LookupOptions,
+): Promise<Hit[]> {
+  const { rows } = await sql<
+    Record<string, any>
+  >`select ${selected(opts)}, ${ref} as "relo_v" from ${sql.table(model.table)} where ${where}`.execute(
+    store.db,
+  );
+  return rows.map((row) => {
+    const key = row.relo_v;
+    delete row.relo_v;
+    return { key, row };
+  });
+}
+
+/** Rows keyed by the value at their `relo_i` position in `values` (counted from `base`). */
+function byPosition(rows: Record<string, any>[], values: unknown[], base: number): Hit[] {
+  return rows.map((row) => {
+    const key = values[Number(row.relo_i) - base];
+    delete row.relo_i;
+    return { key, row };
+  });
 }
 
 async function byRanges(
@@ -128,12 +151,7 @@ async function byRanges(
     runs.map(([a, b]) => sql`${ref} between ${a} and ${b}`),
     sql` or `,
   );
-  const { rows } = await sql<
-    Record<string, any>
-  >`select ${selected(opts)}, ${ref} as "relo_v" from ${sql.table(model.table)} where ${where}`.execute(
-    store.db,
-  );
-  return rows.map((row) => keyed(row, Number(row.relo_v)));
+  return (await selectKeyed(store, model, ref, where, opts)).map((h) => ({ ...h, key: Number(h.key) }));
 }
 
 async function byLateral(
@@ -157,11 +175,7 @@ async function byLateral(
     (select ${selected(opts)} from ${sql.table(model.table)} where ${ref} = ${value}${first}) as t`.execute(
     store.db,
   );
-  return rows.map((row) => {
-    const key = values[Number(row.relo_i) - 1];
-    delete row.relo_i;
-    return { key, row };
-  });
+  return byPosition(rows, values, 1);
 }
 
 /**
@@ -180,11 +194,7 @@ async function byValuesJoin(
   const { rows: found } = await sql<Record<string, any>>`with u(relo_i, v) as (values ${rows})
     select u.relo_i as "relo_i", ${columns} from u join ${sql.table(model.table)} as t
     on lower(t.${sql.ref(column)}) = lower(u.v)`.execute(store.db);
-  return found.map((row) => {
-    const key = values[Number(row.relo_i)];
-    delete row.relo_i;
-    return { key, row };
-  });
+  return byPosition(found, values, 0);
 }
 
 async function byInList(
@@ -196,24 +206,15 @@ async function byInList(
 ): Promise<Hit[]> {
   if (!opts.lower) {
     const ref = sql.ref(column);
-    const { rows } = await sql<
-      Record<string, any>
-    >`select ${selected(opts)}, ${ref} as "relo_v" from ${sql.table(model.table)} where ${ref} in (${sql.join(values)})`.execute(
-      store.db,
-    );
-    return rows.map((row) => keyed(row, row.relo_v));
+    return selectKeyed(store, model, ref, sql`${ref} in (${sql.join(values)})`, opts);
   }
   // SQLite's lower() folds A-Z only (relo's SQLite has no ICU), so its lower-casing is computed
   // here exactly, and an IN list keeps using the lower() index (a join over VALUES was 1.8 s
   // slower on a 218 MB import).
   const byLower = new Map(values.map((v) => [asciiLower(String(v)), v]));
   const ref = sql`lower(${sql.ref(column)})`;
-  const { rows } = await sql<
-    Record<string, any>
-  >`select ${selected(opts)}, ${ref} as "relo_v" from ${sql.table(model.table)} where ${ref} in (${sql.join([...byLower.keys()])})`.execute(
-    store.db,
-  );
-  return rows.map((row) => keyed(row, byLower.get(row.relo_v)));
+  const hits = await selectKeyed(store, model, ref, sql`${ref} in (${sql.join([...byLower.keys()])})`, opts);
+  return hits.map((h) => ({ ...h, key: byLower.get(h.key as string) }));
 }
 
 function asciiLower(s: string): string {
